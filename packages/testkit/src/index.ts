@@ -1,0 +1,5 @@
+/**
+ * @module
+ * vault-dev and kube-dev for tests and the demo.
+ */
+export {}

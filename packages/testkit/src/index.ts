@@ -1,5 +1,8 @@
 /**
  * @module
- * vault-dev and kube-dev for tests and the demo.
+ * vault-dev and kube-dev for tests and the demo: in-memory servers that speak the
+ * real Vault and Kubernetes HTTP APIs (see shared/specs), plus the small tools
+ * tests need around them (clocks, waiting on conditions).
  */
-export {}
+export { type AdjustableClock, type Clock, fakeClock, offsetClock } from './clock.ts'
+export { type WaitForOptions, waitFor } from './wait-for.ts'

@@ -5,4 +5,5 @@
  * tests need around them (clocks, waiting on conditions).
  */
 export { type AdjustableClock, type Clock, fakeClock, offsetClock } from './clock.ts'
+export { type FaultAction, FaultInjector, type FaultSpec, FaultSpecError, RequestStats } from './faults.ts'
 export { type WaitForOptions, waitFor } from './wait-for.ts'

@@ -1,0 +1,14 @@
+/**
+ * @module
+ * Where the built artifacts live. e2e runs what was built (`dist/`), never sources,
+ * so a missing build step shows up here instead of in production.
+ */
+import { fileURLToPath } from 'node:url'
+
+/** The repository root (this file is `e2e/{src,dist}/paths.*`). */
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
+
+export const artifacts = {
+  vaultDev: `${repoRoot}packages/testkit/dist/bin/vault-dev.js`,
+  kubeDev: `${repoRoot}packages/testkit/dist/bin/kube-dev.js`,
+} as const

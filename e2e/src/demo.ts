@@ -143,7 +143,12 @@ async function main(): Promise<void> {
       },
       { headers: { 'X-Vault-Wrap-TTL': '60s' } },
     )
-    const wrapInfo = minted.wrap_info as { token: string; accessor: string; ttl: number; wrapped_accessor: string }
+    const wrapInfo = minted.wrap_info as {
+      token: string
+      accessor: string
+      ttl: number
+      wrapped_accessor: string
+    }
     show('wrapping accessor', wrapInfo.accessor)
     show('token accessor', wrapInfo.wrapped_accessor)
     show('wrap TTL', `${wrapInfo.ttl}s, single use`)
@@ -155,20 +160,29 @@ async function main(): Promise<void> {
       headers: { 'X-Vault-Token': wrapInfo.token },
     })
     const auth = unwrapped.auth as { client_token: string; accessor: string; policies: string[] }
-    const self = await unwrapper.read('auth/token/lookup-self', { headers: { 'X-Vault-Token': auth.client_token } })
+    const self = await unwrapper.read('auth/token/lookup-self', {
+      headers: { 'X-Vault-Token': auth.client_token },
+    })
     show('token policies', self.data.policies)
     show('orphan / renewable', `${self.data.orphan} / ${self.data.renewable}`)
     show('ttl', `${self.data.ttl}s (periodic: renewing resets it to the role's period)`)
     show('metadata', self.data.meta)
-    show('accessor', `${self.data.accessor} (matches step 5: ${self.data.accessor === wrapInfo.wrapped_accessor})`)
+    show(
+      'accessor',
+      `${self.data.accessor} (matches step 5: ${self.data.accessor === wrapInfo.wrapped_accessor})`,
+    )
     try {
-      await unwrapper.write('sys/wrapping/unwrap', undefined, { headers: { 'X-Vault-Token': wrapInfo.token } })
+      await unwrapper.write('sys/wrapping/unwrap', undefined, {
+        headers: { 'X-Vault-Token': wrapInfo.token },
+      })
       show('second unwrap', 'SUCCEEDED (this must never happen)')
       process.exitCode = 1
     } catch (error) {
       const status = (error as { response?: { statusCode?: number } }).response?.statusCode
       show('second unwrap', `refused (${status}: ${(error as Error).message})`)
-      say('   → a wrapping token that is already used means someone else unwrapped it: vault-init fails loudly.')
+      say(
+        '   → a wrapping token that is already used means someone else unwrapped it: vault-init fails loudly.',
+      )
     }
 
     step(7, 'When the pod goes away, the token is revoked by accessor')
@@ -178,7 +192,10 @@ async function main(): Promise<void> {
       show('token after revoke', 'STILL VALID (this must never happen)')
       process.exitCode = 1
     } catch (error) {
-      show('token after revoke', `rejected (${(error as { response?: { statusCode?: number } }).response?.statusCode})`)
+      show(
+        'token after revoke',
+        `rejected (${(error as { response?: { statusCode?: number } }).response?.statusCode})`,
+      )
     }
     say('\nDone. Next: the controller and vault-init do steps 4–7 for every pod, on their own.')
   } finally {
@@ -196,6 +213,8 @@ async function kubelet(kube: KubeDevInfo, status: Record<string, string>): Promi
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`demo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+  process.stderr.write(
+    `demo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  )
   process.exitCode = 1
 })

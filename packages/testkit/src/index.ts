@@ -6,4 +6,6 @@
  */
 export { type AdjustableClock, type Clock, fakeClock, offsetClock } from './clock.ts'
 export { type FaultAction, FaultInjector, type FaultSpec, FaultSpecError, RequestStats } from './faults.ts'
+export { type KubeDev, type KubeDevOptions, startKubeDev } from './kube/kube-dev.ts'
+export { type LatencyModel, startVaultDev, type VaultDev, type VaultDevOptions } from './vault/vault-dev.ts'
 export { type WaitForOptions, waitFor } from './wait-for.ts'

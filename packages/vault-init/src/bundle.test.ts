@@ -1,0 +1,43 @@
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, describe, expect, it } from 'vitest'
+// @ts-expect-error: the bundle script is plain JavaScript without types.
+import { bundleVaultInit } from '../scripts/bundle.mjs'
+import { VAULT_INIT_VERSION } from './version.ts'
+
+const run = promisify(execFile)
+const dir = await mkdtemp(join(tmpdir(), 'vault-init-bundle-'))
+afterAll(() => rm(dir, { recursive: true, force: true }))
+
+describe('single-file bundle', () => {
+  it('builds one executable ESM file that runs with nothing beside it', async () => {
+    const outfile = join(dir, 'vault-init.mjs')
+    await bundleVaultInit(outfile)
+    expect((await readFile(outfile, 'utf8')).startsWith('#!/usr/bin/env node\n')).toBe(true)
+    expect((await stat(outfile)).size).toBeLessThan(1_200_000)
+    const version = await run(process.execPath, [outfile, '--version'], { cwd: dir })
+    expect(version.stdout).toBe(`${VAULT_INIT_VERSION}\n`)
+    const help = await run(process.execPath, [outfile, '--help'], { cwd: dir })
+    expect(help.stdout).toContain('VAULT_CONTROLLER_ADDR')
+    expect(help.stdout).toContain('143')
+  })
+
+  it('exits 1 and names every bad variable', async () => {
+    const outfile = join(dir, 'vault-init.mjs')
+    const failure = await run(process.execPath, [outfile], { cwd: dir, env: { POD_NAME: 'web' } }).catch(
+      (e) => e,
+    )
+    expect(failure.code).toBe(1)
+    expect(failure.stderr).toContain('POD_NAMESPACE: required')
+    expect(failure.stderr).toContain('VAULT_ADDR: required')
+    expect(failure.stderr).toContain('VAULT_CONTROLLER_ADDR: required')
+  })
+
+  it('keeps the version in step with package.json', async () => {
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'))
+    expect(pkg.version).toBe(VAULT_INIT_VERSION)
+  })
+})

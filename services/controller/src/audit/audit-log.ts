@@ -1,0 +1,76 @@
+/**
+ * @module
+ * The audit trail: one JSON line per decision, on its own stream (not the request log), with a
+ * stable shape an auditor can query: who (pod namespace/name/UID, service account), what
+ * (policies, TTL, rule), the outcome (`issued`, `denied` with its code, `delivery_failed`,
+ * `failed`, `revoked`) and the accessors that find the token in Vault's own audit log. Never a
+ * token: every line is built field by field from plain values, nothing is spread in.
+ */
+
+export type AuditDecision = 'issued' | 'denied' | 'delivery_failed' | 'failed' | 'revoked'
+
+export interface AuditEvent {
+  decision: AuditDecision
+  requestId: string
+  /** The error code answered (every decision but `issued`). */
+  code?: string
+  /** Human-readable why; never secret. */
+  message?: string
+  pod: { namespace: string; name: string; uid?: string }
+  serviceAccount?: string
+  rule?: string
+  policies?: readonly string[]
+  ttlSeconds?: number
+  tokenRole?: string
+  deliveryMode?: string
+  wrappingAccessor?: string
+  tokenAccessor?: string
+  /** After a failed delivery: whether the minted token is known to be revoked. */
+  revoked?: boolean
+}
+
+export interface AuditLog {
+  record(event: AuditEvent): void
+}
+
+/** Version of the line's shape; bumped only for incompatible changes. */
+export const AUDIT_LINE_VERSION = 1
+
+export function createAuditLog(options: {
+  write: (line: string) => void
+  controllerId: string
+  now?: () => number
+}): AuditLog {
+  const now = options.now ?? Date.now
+  return {
+    record(event) {
+      const line: Record<string, unknown> = {
+        audit: AUDIT_LINE_VERSION,
+        time: new Date(now()).toISOString(),
+        controller: options.controllerId,
+        decision: event.decision,
+        requestId: event.requestId,
+        pod: {
+          namespace: event.pod.namespace,
+          name: event.pod.name,
+          ...(event.pod.uid === undefined ? {} : { uid: event.pod.uid }),
+        },
+      }
+      const optional = {
+        code: event.code,
+        message: event.message,
+        serviceAccount: event.serviceAccount,
+        rule: event.rule,
+        policies: event.policies === undefined ? undefined : [...event.policies],
+        ttlSeconds: event.ttlSeconds,
+        tokenRole: event.tokenRole,
+        deliveryMode: event.deliveryMode,
+        wrappingAccessor: event.wrappingAccessor,
+        tokenAccessor: event.tokenAccessor,
+        revoked: event.revoked,
+      }
+      for (const [key, value] of Object.entries(optional)) if (value !== undefined) line[key] = value
+      options.write(`${JSON.stringify(line)}\n`)
+    },
+  }
+}

@@ -1,0 +1,276 @@
+/**
+ * @module
+ * The controller's configuration: one schema, validated once at start. Settings come from the
+ * environment and, optionally, from a YAML or JSON file named by `CONTROLLER_CONFIG_FILE` whose
+ * top-level keys are the same names; the environment wins over the file. Every bad setting is
+ * listed at once, each message naming the setting, and nothing else in the controller reads
+ * `process.env`: the rest of the code gets the typed {@link Config}.
+ *
+ * @see docs/configuration.md for every setting.
+ */
+import { readFileSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { DEFAULT_AUDIENCE, DEFAULT_WRAP_TTL_SECONDS } from '@vault-controller/protocol'
+import addFormats from 'ajv-formats'
+import envSchema from 'env-schema'
+import { type Static, Type } from 'typebox'
+import { parse as parseYaml } from 'yaml'
+import { DurationSyntaxError, parseVaultDurationSeconds } from './policy/index.ts'
+
+/** Names the optional configuration file; not itself a setting of the file. */
+export const CONFIG_FILE_VARIABLE = 'CONTROLLER_CONFIG_FILE'
+
+function oneOf<const T extends readonly string[]>(values: T, options: { default: T[number] }) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options })
+}
+
+/** A Vault duration (`"60s"`, `"5m"`, `"1h"`; a bare number is seconds). */
+const Duration = (defaultValue: string) => Type.String({ minLength: 1, default: defaultValue })
+const Path = Type.String({ minLength: 1 })
+
+export const IDENTITY_MODES = ['jwks', 'token-review'] as const
+export const DELIVERY_MODES = ['callback', 'response-body'] as const
+export const VAULT_AUTH_METHODS = ['token'] as const
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/** Every setting, as named in the environment. */
+export const ConfigSchema = Type.Object({
+  LISTEN_HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  LISTEN_PORT: Type.Integer({ minimum: 0, maximum: 65_535, default: 8443 }),
+  TLS_CERT_FILE: Type.Optional(Path),
+  TLS_KEY_FILE: Type.Optional(Path),
+  LOG_LEVEL: oneOf(LOG_LEVELS, { default: 'info' }),
+  CONTROLLER_ID: Type.Optional(Type.String({ minLength: 1, maxLength: 253, pattern: '^[\\x21-\\x7e]+$' })),
+
+  VAULT_ADDR: Type.String({ format: 'uri', pattern: '^https?://' }),
+  VAULT_CACERT: Type.Optional(Path),
+  VAULT_AUTH_METHOD: oneOf(VAULT_AUTH_METHODS, { default: 'token' }),
+  VAULT_TOKEN_FILE: Type.Optional(Path),
+  VAULT_TOKEN_ROLE: Type.String({ minLength: 1, maxLength: 128, pattern: '^\\w([\\w.-]*\\w)?$' }),
+  VAULT_WRAP_TTL: Duration(`${DEFAULT_WRAP_TTL_SECONDS}s`),
+  VAULT_MAX_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1024, default: 16 }),
+  VAULT_REQUEST_TIMEOUT: Duration('10s'),
+
+  KUBECONFIG: Type.Optional(Path),
+  IDENTITY_MODE: oneOf(IDENTITY_MODES, { default: 'jwks' }),
+  TOKEN_AUDIENCE: Type.String({ minLength: 1, default: DEFAULT_AUDIENCE }),
+  OIDC_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
+  JWKS_URL: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://' })),
+
+  ALLOW_LIST_FILE: Path,
+  DELIVERY_MODE: oneOf(DELIVERY_MODES, { default: 'callback' }),
+  REQUEST_DEADLINE: Duration('30s'),
+  RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 10 }),
+  RATE_LIMIT_WINDOW: Duration('1m'),
+  SHUTDOWN_DELAY: Duration('5s'),
+  AUDIT_LOG_FILE: Type.Optional(Path),
+})
+type RawConfig = Static<typeof ConfigSchema>
+
+export type IdentityMode = (typeof IDENTITY_MODES)[number]
+export type DeliveryMode = (typeof DELIVERY_MODES)[number]
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+export interface Config {
+  listen: { host: string; port: number; tls?: { certFile: string; keyFile: string } }
+  logLevel: LogLevel
+  /** This replica's name, written into issuance records (the pod name in a cluster). */
+  controllerId: string
+  vault: {
+    addr: string
+    caCertFile?: string
+    auth: { method: 'token'; tokenFile: string }
+    tokenRole: string
+    wrapTtlSeconds: number
+    maxConcurrency: number
+    requestTimeoutMs: number
+  }
+  /** A kubeconfig path; absent: in-cluster configuration. */
+  kube: { kubeconfig?: string }
+  identity: { mode: IdentityMode; audience: string; issuer?: string; jwksUrl?: string }
+  allowListFile: string
+  delivery: { mode: DeliveryMode; connectTimeoutMs: number; totalTimeoutMs: number }
+  limits: { requestDeadlineMs: number; rateLimit: { max: number; windowMs: number } }
+  shutdownDelayMs: number
+  /** Where audit lines go; absent: stdout (each line carries `"audit":1`). */
+  auditLogFile?: string
+}
+
+/** The configuration was refused: `problems` has one line per bad setting, each naming it. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+  readonly problems: readonly string[]
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`)
+    this.problems = problems
+  }
+}
+
+interface AjvError {
+  instancePath: string
+  keyword: string
+  message?: string
+  params: Record<string, unknown>
+}
+
+/** `/VAULT_ADDR` + `format` → `VAULT_ADDR: must match format "uri"`; a missing key names itself. */
+function describeAjvErrors(errors: readonly AjvError[]): string[] {
+  return errors.map((error) => {
+    const key =
+      error.keyword === 'required' ? String(error.params.missingProperty) : error.instancePath.slice(1)
+    if (error.keyword === 'required') return `${key}: required`
+    if (error.keyword === 'enum') {
+      return `${key}: must be one of ${(error.params.allowedValues as string[]).join(', ')}`
+    }
+    return `${key}: ${error.message ?? 'invalid'}`
+  })
+}
+
+function readConfigFile(path: string, readFile: (path: string) => string): Record<string, unknown> {
+  let text: string
+  try {
+    text = readFile(path)
+  } catch (error) {
+    throw new ConfigError([`${CONFIG_FILE_VARIABLE}: cannot read ${path}: ${(error as Error).message}`])
+  }
+  let content: unknown
+  try {
+    content = parseYaml(text)
+  } catch (error) {
+    throw new ConfigError([
+      `${CONFIG_FILE_VARIABLE}: ${path} is not valid YAML or JSON: ${(error as Error).message}`,
+    ])
+  }
+  if (content === null || content === undefined) return {}
+  if (typeof content !== 'object' || Array.isArray(content)) {
+    throw new ConfigError([`${CONFIG_FILE_VARIABLE}: ${path} must hold a mapping of setting names to values`])
+  }
+  const known = new Set(Object.keys(ConfigSchema.properties))
+  const unknown = Object.keys(content).filter((key) => !known.has(key))
+  if (unknown.length > 0) {
+    throw new ConfigError(unknown.map((key) => `${CONFIG_FILE_VARIABLE}: ${path}: unknown setting ${key}`))
+  }
+  // Values are validated with the environment's coercion rules, so the file may spell numbers either way.
+  return Object.fromEntries(Object.entries(content).map(([key, value]) => [key, String(value)]))
+}
+
+export interface LoadConfigOptions {
+  /** Reads the configuration file; default `readFileSync(path, 'utf8')`. */
+  readFile?: (path: string) => string
+}
+
+/**
+ * Validates the settings in `env` (and the file it names) and returns the typed configuration.
+ * @throws ConfigError listing every bad setting.
+ */
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  options: LoadConfigOptions = {},
+): Config {
+  const readFile = options.readFile ?? ((path: string) => readFileSync(path, 'utf8'))
+  const filePath = env[CONFIG_FILE_VARIABLE]
+  const fromFile = filePath === undefined || filePath === '' ? {} : readConfigFile(filePath, readFile)
+  const fromEnv = Object.fromEntries(
+    Object.keys(ConfigSchema.properties)
+      .filter((key) => env[key] !== undefined && env[key] !== '')
+      .map((key) => [key, env[key]]),
+  )
+
+  let raw: RawConfig
+  try {
+    raw = envSchema<RawConfig>({
+      schema: structuredClone(ConfigSchema),
+      env: false,
+      data: { ...fromFile, ...fromEnv },
+      ajv: {
+        customOptions(ajv) {
+          addFormats.default(ajv as unknown as Parameters<typeof addFormats.default>[0])
+          return ajv
+        },
+      },
+    })
+  } catch (error) {
+    const errors = (error as { errors?: AjvError[] }).errors
+    if (errors === undefined) throw error
+    throw new ConfigError(describeAjvErrors(errors))
+  }
+  return interpret(raw)
+}
+
+/** What the schema cannot say: durations, settings that need each other. */
+function interpret(raw: RawConfig): Config {
+  const problems: string[] = []
+  const seconds = (key: keyof RawConfig, text: string): number => {
+    try {
+      return parseVaultDurationSeconds(text)
+    } catch (error) {
+      if (!(error instanceof DurationSyntaxError)) throw error
+      problems.push(`${key}: ${error.message}; expected a duration such as "30s", "5m" or "1h"`)
+      return 1
+    }
+  }
+  const wrapTtlSeconds = seconds('VAULT_WRAP_TTL', raw.VAULT_WRAP_TTL)
+  const requestDeadlineMs = seconds('REQUEST_DEADLINE', raw.REQUEST_DEADLINE) * 1000
+  const vaultRequestTimeoutMs = seconds('VAULT_REQUEST_TIMEOUT', raw.VAULT_REQUEST_TIMEOUT) * 1000
+  const rateLimitWindowMs = seconds('RATE_LIMIT_WINDOW', raw.RATE_LIMIT_WINDOW) * 1000
+  const shutdownDelayMs = seconds('SHUTDOWN_DELAY', raw.SHUTDOWN_DELAY) * 1000
+
+  if ((raw.TLS_CERT_FILE === undefined) !== (raw.TLS_KEY_FILE === undefined)) {
+    problems.push('TLS_CERT_FILE, TLS_KEY_FILE: set both or neither')
+  }
+  if (raw.VAULT_AUTH_METHOD === 'token' && raw.VAULT_TOKEN_FILE === undefined) {
+    problems.push('VAULT_TOKEN_FILE: required when VAULT_AUTH_METHOD is token')
+  }
+  if (vaultRequestTimeoutMs >= requestDeadlineMs) {
+    problems.push('VAULT_REQUEST_TIMEOUT: must be shorter than REQUEST_DEADLINE')
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+
+  // The callback must be over well within the wrap TTL (the wrapping token must not be left
+  // usable for long) and within the request deadline (the init container waits for the outcome).
+  const totalTimeoutMs = Math.max(1000, Math.min(wrapTtlSeconds * 500, requestDeadlineMs / 2))
+  const connectTimeoutMs = Math.min(5000, Math.max(250, Math.floor(totalTimeoutMs / 3)))
+
+  const config: Config = {
+    listen: { host: raw.LISTEN_HOST, port: raw.LISTEN_PORT },
+    logLevel: raw.LOG_LEVEL,
+    controllerId: raw.CONTROLLER_ID ?? hostname(),
+    vault: {
+      addr: raw.VAULT_ADDR,
+      auth: { method: raw.VAULT_AUTH_METHOD, tokenFile: raw.VAULT_TOKEN_FILE ?? '' },
+      tokenRole: raw.VAULT_TOKEN_ROLE,
+      wrapTtlSeconds,
+      maxConcurrency: raw.VAULT_MAX_CONCURRENCY,
+      requestTimeoutMs: vaultRequestTimeoutMs,
+    },
+    kube: {},
+    identity: { mode: raw.IDENTITY_MODE, audience: raw.TOKEN_AUDIENCE },
+    allowListFile: raw.ALLOW_LIST_FILE,
+    delivery: { mode: raw.DELIVERY_MODE, connectTimeoutMs, totalTimeoutMs },
+    limits: {
+      requestDeadlineMs,
+      rateLimit: { max: raw.RATE_LIMIT_MAX, windowMs: rateLimitWindowMs },
+    },
+    shutdownDelayMs,
+  }
+  if (raw.TLS_CERT_FILE !== undefined && raw.TLS_KEY_FILE !== undefined) {
+    config.listen.tls = { certFile: raw.TLS_CERT_FILE, keyFile: raw.TLS_KEY_FILE }
+  }
+  if (raw.VAULT_CACERT !== undefined) config.vault.caCertFile = raw.VAULT_CACERT
+  if (raw.KUBECONFIG !== undefined) config.kube.kubeconfig = raw.KUBECONFIG
+  if (raw.OIDC_ISSUER !== undefined) config.identity.issuer = raw.OIDC_ISSUER
+  if (raw.JWKS_URL !== undefined) config.identity.jwksUrl = raw.JWKS_URL
+  if (raw.AUDIT_LOG_FILE !== undefined) config.auditLogFile = raw.AUDIT_LOG_FILE
+  return config
+}
+
+/** Reads a file a setting names; a failure names the setting. */
+export function readSettingFile(setting: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new ConfigError([
+      `${setting}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    ])
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * @module
+ * The allow-list's denial reasons as protocol error codes. A rule with a fixed TTL refusing another
+ * TTL has no code of its own in protocol v1; it answers `VC_TTL_ABOVE_MAX` (403, the TTL is not
+ * acceptable) and its message says what the rule allows.
+ */
+import type { ErrorCode } from '@vault-controller/protocol'
+import type { DenialReason } from '../policy/index.ts'
+
+export const denialCodes: Record<DenialReason, ErrorCode> = {
+  'no-matching-rule': 'VC_NO_MATCHING_RULE',
+  'policy-not-allowed': 'VC_POLICY_NOT_ALLOWED',
+  'root-forbidden': 'VC_ROOT_POLICY_REFUSED',
+  'ttl-above-max': 'VC_TTL_ABOVE_MAX',
+  'ttl-not-allowed': 'VC_TTL_ABOVE_MAX',
+  'invalid-policies-annotation': 'VC_POLICIES_ANNOTATION_INVALID',
+  'invalid-ttl-annotation': 'VC_TTL_ANNOTATION_INVALID',
+}

@@ -59,6 +59,20 @@ export function parseDurationSeconds(value: unknown): number {
 }
 
 /**
+ * Go's own `time.ParseDuration` (no bare seconds, no `d` suffix), in nanoseconds: what Vault
+ * applies to the deprecated `lease` field of token creation (spec §3.2).
+ * @throws DurationError with Go's message, e.g. `time: missing unit in duration "3600"`.
+ */
+export function parseStrictGoDurationNanoseconds(text: string): bigint {
+  return parseGoDuration(text)
+}
+
+/** Whole seconds of a nanosecond duration, truncated towards zero. */
+export function nanosecondsToSeconds(nanos: bigint): number {
+  return nanosToSeconds(nanos)
+}
+
+/**
  * The `X-Vault-Wrap-TTL` header in whole seconds; `""` gives 0 (no wrapping, like `"0"`).
  * @throws DurationError `error parsing X-Vault-Wrap-TTL header: ...` (Vault answers 400 with it).
  */

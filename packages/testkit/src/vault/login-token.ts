@@ -5,7 +5,7 @@
  * to an identity entity through the login's alias.
  */
 import { parseDurationSeconds } from './duration.ts'
-import { FieldDecodeError, fieldBool, fieldCommaList, fieldInt } from './lenient-fields.ts'
+import { FieldDecodeError, fieldBool, fieldCommaList, fieldInt, fieldString } from './lenient-fields.ts'
 import { sanitizePolicies } from './policy-names.ts'
 import type { AuthBlock } from './route.ts'
 import { calculateTtl } from './token-ttl.ts'
@@ -94,7 +94,7 @@ export function updateTokenParams(params: TokenParams, body: Record<string, unkn
     next.tokenNoDefaultPolicy = decoded(() => fieldBool('token_no_default_policy', noDefault))
   const type = pick(body, 'token_type')
   if (type !== undefined) {
-    const value = String(type)
+    const value = decoded(() => fieldString('token_type', type))
     if (!['default', 'service', 'batch', 'default-service', 'default-batch'].includes(value)) {
       throw badRequest(`invalid 'token_type' value "${value}"`)
     }

@@ -59,7 +59,8 @@ export function faultErrorBody(status: number): string {
 
 function clientTokenOf(headers: IncomingHttpHeaders): string | undefined {
   const vaultToken = headers['x-vault-token']
-  if (typeof vaultToken === 'string') return vaultToken
+  // An empty X-Vault-Token counts as absent, as in Vault (`Header.Get(...) == ""`).
+  if (typeof vaultToken === 'string' && vaultToken !== '') return vaultToken
   const authorization = headers.authorization
   if (typeof authorization === 'string' && authorization.startsWith('Bearer ')) {
     return authorization.slice('Bearer '.length).trim()
@@ -80,11 +81,22 @@ function parseBody(raw: Buffer): Record<string, unknown> {
   return parsed as Record<string, unknown>
 }
 
-function operationOf(method: string, query: URLSearchParams): Operation | undefined {
+/** Go's strconv.ParseBool, which Vault applies to `?list=`. */
+function parseGoBool(text: string): boolean | undefined {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(text)) return true
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(text)) return false
+  return undefined
+}
+
+/** `undefined`: a method Vault does not know (405); `invalid`: a `?list=` that is not a Go bool (400). */
+function operationOf(method: string, query: URLSearchParams): Operation | 'invalid' | undefined {
   switch (method) {
     case 'GET': {
-      const list = query.get('list')
-      return list === 'true' || list === '1' ? 'list' : 'read'
+      const list = query.get('list') ?? ''
+      if (list === '') return 'read'
+      const parsed = parseGoBool(list)
+      if (parsed === undefined) return 'invalid'
+      return parsed ? 'list' : 'read'
     }
     case 'POST':
     case 'PUT':
@@ -97,6 +109,13 @@ function operationOf(method: string, query: URLSearchParams): Operation | undefi
       return undefined
   }
 }
+
+/** The media type of a Content-Type header, as Go's mime.ParseMediaType reads it (lowercased). */
+function mediaTypeOf(header: string | undefined): string {
+  return (header ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
+}
+
+const EMPTY_ERRORS_BODY = `${JSON.stringify({ errors: [] })}\n`
 
 function handlerKindOf(operation: Operation): HandlerKind | undefined {
   switch (operation) {
@@ -168,27 +187,30 @@ export class RequestPipeline {
     const { method, vaultPath, query, headers } = request
 
     // Served outside the logical router, before the seal and token checks (spec §8).
-    if (vaultPath === 'sys/health' && (method === 'GET' || method === 'HEAD')) {
-      return this.#raw(health(state, query, method === 'HEAD'))
+    if (vaultPath === 'sys/health') {
+      if (method === 'GET' || method === 'HEAD') return this.#raw(health(state, query, method === 'HEAD'))
+      return { status: 405, body: EMPTY_ERRORS_BODY }
     }
-    if (vaultPath === 'sys/seal-status' && method === 'GET') return this.#raw(sealStatus(state))
-    if (vaultPath === 'sys/unseal' && (method === 'PUT' || method === 'POST')) {
-      return this.#raw(unseal(state, parseBody(request.body)))
+    if (vaultPath === 'sys/seal-status') {
+      if (method === 'GET') return this.#raw(sealStatus(state))
+      return { status: 405, body: EMPTY_ERRORS_BODY }
+    }
+    if (vaultPath === 'sys/unseal') {
+      if (method === 'PUT' || method === 'POST') return this.#raw(unseal(state, parseBody(request.body)))
+      return { status: 405, body: EMPTY_ERRORS_BODY }
     }
 
     const requestedOperation = operationOf(method, query)
-    if (!requestedOperation) return { status: 405, body: `${JSON.stringify({ errors: [] })}\n` }
-    if (requestedOperation === 'patch') {
-      const contentType = headers['content-type'] ?? ''
-      if (!contentType.toLowerCase().startsWith('application/merge-patch+json')) {
-        return {
-          status: 415,
-          body: `${JSON.stringify({ errors: ['PATCH requires Content-Type application/merge-patch+json'] })}\n`,
-        }
-      }
+    if (!requestedOperation) return { status: 405, body: EMPTY_ERRORS_BODY }
+    if (requestedOperation === 'invalid') return { status: 400, body: EMPTY_ERRORS_BODY }
+    // Spec §1.1 gives the 415; the empty list is Vault's respondError(w, 415, nil) (a guess, see the doc).
+    if (
+      requestedOperation === 'patch' &&
+      mediaTypeOf(headers['content-type']) !== 'application/merge-patch+json'
+    ) {
+      return { status: 415, body: EMPTY_ERRORS_BODY }
     }
     const isWrite = requestedOperation === 'update' || requestedOperation === 'patch'
-    if (isWrite && vaultPath.endsWith('/')) throw badRequest("cannot write to a path ending in '/'")
     const body = isWrite || method === 'DELETE' ? parseBody(request.body) : {}
 
     let wrapTtlSeconds: number | undefined
@@ -203,6 +225,8 @@ export class RequestPipeline {
     }
 
     if (state.sealed) throw vaultSealed()
+    // Real Vault checks this in its core, after the seal and before the token (spec §1.1).
+    if (isWrite && vaultPath.endsWith('/')) throw badRequest("cannot write to a path ending in '/'")
 
     const clientToken = clientTokenOf(headers)
     const { mount, route, params } = this.#resolve(vaultPath)

@@ -3,7 +3,11 @@
  * `auth/token/create`, `create-orphan` and `create/:role_name` (spec §3, §4.4), step by step
  * in Vault's order, because the first failing step decides the error a client sees.
  */
-import { parseDurationSeconds } from './duration.ts'
+import {
+  nanosecondsToSeconds,
+  parseDurationNanoseconds,
+  parseStrictGoDurationNanoseconds,
+} from './duration.ts'
 import {
   FieldDecodeError,
   mapstructureErrorText,
@@ -98,13 +102,20 @@ function decodeCreateRequest(body: Record<string, unknown>): CreateRequest {
   return request
 }
 
-function parseDuration(text: string): number {
+/**
+ * A duration field in whole seconds; `negativeMessage` when the value is below zero, judged on
+ * the exact value as Vault does (so `"-500ms"` is negative although it truncates to 0 s).
+ */
+function parseDuration(text: string, negativeMessage: string): number {
   if (text === '') return 0
+  let nanos: bigint
   try {
-    return parseDurationSeconds(text)
+    nanos = parseDurationNanoseconds(text)
   } catch (error) {
     throw badRequest((error as Error).message)
   }
+  if (nanos < 0n) throw badRequest(negativeMessage)
+  return nanosecondsToSeconds(nanos)
 }
 
 /** Spec §3.6. */
@@ -289,14 +300,24 @@ export function createToken(state: VaultState, ctx: RequestContext, options: Cre
   if (!orphan && entityId === '') entityId = parent.entityId
 
   // Steps 11–13: explicit max, period, ttl.
-  const ownExplicitMaxSeconds = parseDuration(request.explicitMaxTtl)
-  if (ownExplicitMaxSeconds < 0) throw badRequest('explicit_max_ttl must be positive')
-  const ownPeriodSeconds = parseDuration(request.period)
-  if (ownPeriodSeconds < 0) throw badRequest('period must be positive')
+  const ownExplicitMaxSeconds = parseDuration(request.explicitMaxTtl, 'explicit_max_ttl must be positive')
+  const ownPeriodSeconds = parseDuration(request.period, 'period must be positive')
   if (ownPeriodSeconds > 0 && !sudo)
     throw badRequest('root or sudo privileges required to create periodic token')
-  const ttlSeconds = parseDuration(request.ttl !== '' ? request.ttl : request.lease)
-  if (ttlSeconds < 0) throw badRequest('ttl must be positive')
+  let ttlSeconds: number
+  if (request.ttl !== '' || request.lease === '') {
+    ttlSeconds = parseDuration(request.ttl, 'ttl must be positive')
+  } else {
+    // The deprecated `lease` goes through Go's time.ParseDuration alone (spec §3.2).
+    let leaseNanos: bigint
+    try {
+      leaseNanos = parseStrictGoDurationNanoseconds(request.lease)
+    } catch (error) {
+      throw badRequest((error as Error).message)
+    }
+    if (leaseNanos < 0n) throw badRequest('lease must be positive')
+    ttlSeconds = nanosecondsToSeconds(leaseNanos)
+  }
 
   // Step 14: role limits, then the TTL.
   const warnings: string[] = []

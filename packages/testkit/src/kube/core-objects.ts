@@ -16,7 +16,7 @@ import {
 } from './resource-type.ts'
 
 function simpleType(
-  fields: Pick<ResourceType, 'resource' | 'kind' | 'listKind' | 'namespaced'>,
+  fields: Pick<ResourceType, 'resource' | 'kind' | 'listKind' | 'namespaced' | 'returnDeletedObject'>,
   nameKind: 'subdomain' | 'label',
   prepare: (object: StoredObject) => StoredObject = (object) => object,
 ): ResourceType {
@@ -58,7 +58,13 @@ export const namespaceType = simpleType(
 )
 
 export const serviceAccountType = simpleType(
-  { resource: 'serviceaccounts', kind: 'ServiceAccount', listKind: 'ServiceAccountList', namespaced: true },
+  {
+    resource: 'serviceaccounts',
+    kind: 'ServiceAccount',
+    listKind: 'ServiceAccountList',
+    namespaced: true,
+    returnDeletedObject: true,
+  },
   'subdomain',
 )
 

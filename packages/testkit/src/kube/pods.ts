@@ -52,6 +52,7 @@ export const podType: ResourceType = {
   namespaced: true,
   subresources: ['status'],
   allowUnconditionalUpdate: true,
+  returnDeletedObject: true,
 
   supportsFieldLabel: (label) =>
     label === 'metadata.name' ||
@@ -142,6 +143,13 @@ export const podType: ResourceType = {
   },
 }
 
+/** The JSON type name Go's decoder reports (`string`, `number`, `array`, `object`, `bool`). */
+function goTypeName(value: unknown): string {
+  if (Array.isArray(value)) return 'array'
+  if (typeof value === 'boolean') return 'bool'
+  return typeof value
+}
+
 function checkPodTypes(pod: StoredObject): void {
   checkMetadataTypes(podType, pod)
   for (const field of ['spec', 'status'] as const) {
@@ -151,6 +159,44 @@ function checkPodTypes(pod: StoredObject): void {
         podType,
         `json: cannot unmarshal ${Array.isArray(value) ? 'array' : typeof value} into Go struct field Pod.${field} of type v1.Pod${field === 'spec' ? 'Spec' : 'Status'}`,
       )
+    }
+  }
+  const status = isJsonObject(pod.status) ? pod.status : {}
+  for (const field of ['phase', 'podIP', 'hostIP'] as const) {
+    const value = status[field]
+    if (value !== undefined && value !== null && typeof value !== 'string') {
+      throw decodeError(
+        podType,
+        `json: cannot unmarshal ${goTypeName(value)} into Go struct field PodStatus.status.${field} of type ${field === 'phase' ? 'v1.PodPhase' : 'string'}`,
+      )
+    }
+  }
+  for (const [field, itemType] of [
+    ['podIPs', 'v1.PodIP'],
+    ['hostIPs', 'v1.HostIP'],
+  ] as const) {
+    const list = status[field]
+    if (list === undefined || list === null) continue
+    if (!Array.isArray(list)) {
+      throw decodeError(
+        podType,
+        `json: cannot unmarshal ${goTypeName(list)} into Go struct field PodStatus.status.${field} of type []${itemType}`,
+      )
+    }
+    for (const entry of list) {
+      if (!isJsonObject(entry) && entry !== null) {
+        throw decodeError(
+          podType,
+          `json: cannot unmarshal ${goTypeName(entry)} into Go struct field PodStatus.status.${field} of type ${itemType}`,
+        )
+      }
+      const ip = isJsonObject(entry) ? entry.ip : undefined
+      if (ip !== undefined && ip !== null && typeof ip !== 'string') {
+        throw decodeError(
+          podType,
+          `json: cannot unmarshal ${goTypeName(ip)} into Go struct field ${itemType.slice(3)}.status.${field}.ip of type string`,
+        )
+      }
     }
   }
   const spec = isJsonObject(pod.spec) ? pod.spec : {}
@@ -288,7 +334,7 @@ function normalizeStatusTimes(value: unknown): void {
   }
   if (!isJsonObject(value)) return
   for (const [key, entry] of Object.entries(value)) {
-    if (statusTimeFields.has(key) && (typeof entry === 'string' || entry === null)) {
+    if (statusTimeFields.has(key) && entry !== undefined) {
       try {
         const normalized = normalizeTime(entry)
         if (normalized === null) delete value[key]

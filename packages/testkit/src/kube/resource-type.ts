@@ -6,6 +6,7 @@
  * system fields, the deletion-timestamp and finalizer rules of spec §3.4).
  */
 import type { Clock } from '../clock.ts'
+import { normalizeTime, TimeParseError } from './kube-time.ts'
 import { isJsonObject, type JsonObject } from './object-patch.ts'
 import type { ObjectStore, StoredObject } from './object-store.ts'
 import { badRequest, type FieldError, type GroupResource, invalid } from './status-errors.ts'
@@ -25,6 +26,11 @@ export interface ResourceType extends GroupResource {
   subresources: readonly string[]
   /** Whether `PUT` without `metadata.resourceVersion` is allowed (pods, events yes; leases no). */
   allowUnconditionalUpdate: boolean
+  /**
+   * Whether `DELETE` answers the deleted object (pods, service accounts) or, like kube-apiserver's
+   * registries without `ReturnDeletedObject` (events, leases), a `Status` of `Success`.
+   */
+  returnDeletedObject?: boolean
   /** Field selector: is the label supported, and the object's value for it. */
   fieldLabel(object: StoredObject, label: string): string | undefined
   supportsFieldLabel(label: string): boolean
@@ -51,7 +57,7 @@ export function decodeError(type: ResourceType, detail: string) {
 }
 
 export function invalidObject(type: ResourceType, name: string, errors: FieldError[]) {
-  return invalid({ group: type.group, kind: type.kind }, name, errors)
+  return invalid({ group: type.group, kind: type.kind, resource: type.resource }, name, errors)
 }
 
 const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
@@ -84,6 +90,77 @@ export function nameErrors(name: string, kind: 'subdomain' | 'label', field = 'm
           : "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
     },
   ]
+}
+
+const qualifiedNamePart = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/
+const labelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/
+const qualifiedNameMessage =
+  "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
+const labelValueMessage =
+  "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
+
+/** apimachinery's `IsQualifiedName`: `[prefix/]name`, prefix a DNS subdomain, name ≤ 63 characters. */
+function qualifiedNameErrors(key: string, field: string): FieldError[] {
+  const parts = key.split('/')
+  const [prefix, namePart] = parts.length === 2 ? parts : [undefined, key]
+  const errors: FieldError[] = []
+  if (parts.length > 2) {
+    errors.push({
+      type: 'Invalid',
+      field,
+      value: key,
+      detail:
+        "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
+    })
+    return errors
+  }
+  if (prefix !== undefined) {
+    if (prefix === '')
+      errors.push({ type: 'Invalid', field, value: key, detail: 'prefix part must be non-empty' })
+    else if (prefix.length > 253 || !dnsSubdomain.test(prefix)) {
+      errors.push({
+        type: 'Invalid',
+        field,
+        value: key,
+        detail:
+          "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+      })
+    }
+  }
+  const name = namePart ?? ''
+  if (name === '') errors.push({ type: 'Invalid', field, value: key, detail: 'name part must be non-empty' })
+  else if (name.length > 63) {
+    errors.push({
+      type: 'Invalid',
+      field,
+      value: key,
+      detail: 'name part must be no more than 63 characters',
+    })
+  } else if (!qualifiedNamePart.test(name)) {
+    errors.push({ type: 'Invalid', field, value: key, detail: qualifiedNameMessage })
+  }
+  return errors
+}
+
+/** `ValidateLabels` and `ValidateAnnotations` of `ObjectMeta` (keys and label values). */
+export function labelAndAnnotationErrors(metadata: JsonObject): FieldError[] {
+  const errors: FieldError[] = []
+  const labels = isJsonObject(metadata.labels) ? metadata.labels : {}
+  for (const [key, value] of Object.entries(labels)) {
+    errors.push(...qualifiedNameErrors(key, 'metadata.labels'))
+    if (typeof value === 'string' && (value.length > 63 || !labelValue.test(value))) {
+      errors.push({
+        type: 'Invalid',
+        field: 'metadata.labels',
+        value,
+        detail: value.length > 63 ? 'must be no more than 63 characters' : labelValueMessage,
+      })
+    }
+  }
+  const annotations = isJsonObject(metadata.annotations) ? metadata.annotations : {}
+  for (const key of Object.keys(annotations))
+    errors.push(...qualifiedNameErrors(key.toLowerCase(), 'metadata.annotations'))
+  return errors
 }
 
 function goType(value: unknown): string {
@@ -134,6 +211,15 @@ export function checkMetadataTypes(type: ResourceType, body: JsonObject): void {
   if (grace !== undefined && grace !== null && !Number.isInteger(grace)) {
     throw typeError(type, grace, 'ObjectMeta.metadata.deletionGracePeriodSeconds', 'int64')
   }
+  for (const field of ['creationTimestamp', 'deletionTimestamp'] as const) {
+    if (metadata[field] === undefined) continue
+    try {
+      normalizeTime(metadata[field])
+    } catch (error) {
+      if (error instanceof TimeParseError) throw decodeError(type, error.message)
+      throw error
+    }
+  }
 }
 
 /** Drops empty maps and lists the API server omits (`labels`, `annotations`, `finalizers`, ...). */
@@ -167,17 +253,20 @@ export function goStringSlice(values: string[]): string {
 /**
  * The metadata rules of every update: system fields keep their stored values, `uid` and a set
  * `deletionGracePeriodSeconds` are immutable, a deletion timestamp can neither appear nor change,
- * and no finalizer may be added while the object is being deleted.
+ * and no finalizer may be added while the object is being deleted. A `status` write ignores the
+ * deletion timestamp it carries (spec §3.6), so setting one there is no error.
  */
 export function applyMetadataUpdateRules(
   type: ResourceType,
   candidate: StoredObject,
   stored: StoredObject,
+  subresource?: string,
 ): StoredObject {
   const metadata: JsonObject = { ...candidate.metadata }
   const old = stored.metadata
+  if (subresource === 'status') delete metadata.deletionTimestamp
   const name = old.name
-  const errors: FieldError[] = []
+  const errors: FieldError[] = labelAndAnnotationErrors(metadata)
   if (typeof metadata.uid === 'string' && metadata.uid !== '' && metadata.uid !== old.uid) {
     errors.push({ type: 'Immutable', field: 'metadata.uid', value: metadata.uid })
   }

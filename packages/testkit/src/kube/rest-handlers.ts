@@ -19,7 +19,9 @@ import type { ResourceRequest } from './request-info.ts'
 import {
   apiVersionOf,
   applyMetadataUpdateRules,
+  checkMetadataTypes,
   invalidObject,
+  labelAndAnnotationErrors,
   normalizeMetadata,
   type ResourceType,
 } from './resource-type.ts'
@@ -27,6 +29,7 @@ import {
   alreadyExists,
   badRequest,
   conflict,
+  GoLiteral,
   internalError,
   KubeStatusError,
   methodNotAllowed,
@@ -134,15 +137,19 @@ export class RestHandlers {
           body: this.create(type, info.namespace, this.#objectBody(request), isDryRun(request.query)),
         }
       case 'update':
+        if (info.name === undefined) throw methodNotAllowed()
         return { status: 200, body: this.#replace(type, request) }
       case 'patch':
+        if (info.name === undefined) throw methodNotAllowed()
         return { status: 200, body: this.#patch(type, request) }
-      case 'delete':
+      case 'delete': {
         if (info.subresource !== undefined) throw methodNotAllowed()
+        const deleted = this.delete(type, info.namespace, info.name ?? '', deleteOptions(request))
         return {
           status: 200,
-          body: this.delete(type, info.namespace, info.name ?? '', deleteOptions(request)),
+          body: type.returnDeletedObject === true ? deleted : deletedStatus(type, deleted),
         }
+      }
       default:
         throw methodNotAllowed()
     }
@@ -164,6 +171,7 @@ export class RestHandlers {
       throw badRequest(
         `couldn't get version/kind; json parse error: json: cannot unmarshal ${Array.isArray(body) ? 'array' : typeof body} into Go value of type struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }`,
       )
+    checkMetadataTypes(type, body)
     if (
       type.namespaced &&
       namespace !== undefined &&
@@ -197,6 +205,8 @@ export class RestHandlers {
         { type: 'Required', field: 'metadata.name', detail: 'name or generateName is required' },
       ])
     }
+    const metadataErrors = labelAndAnnotationErrors(metadata)
+    if (metadataErrors.length > 0) throw invalidObject(type, name, metadataErrors)
     metadata.name = name
     if (type.namespaced) metadata.namespace = namespace
     else delete metadata.namespace
@@ -231,6 +241,7 @@ export class RestHandlers {
     options: { replace: boolean; dryRun: boolean },
   ): StoredObject {
     const name = stored.metadata.name
+    checkMetadataTypes(type, candidate)
     const metadata = isJsonObject(candidate.metadata) ? candidate.metadata : {}
     if (typeof metadata.name === 'string' && metadata.name !== '' && metadata.name !== name) {
       throw badRequest(
@@ -258,14 +269,19 @@ export class RestHandlers {
         {
           type: 'Invalid',
           field: 'metadata.resourceVersion',
-          value: '0x0',
+          value: new GoLiteral('0x0'),
           detail: 'must be specified for an update',
         },
       ])
     }
     if (resourceVersion !== '' && resourceVersion !== stored.metadata.resourceVersion)
       throw conflict(type, name)
-    const withRules = applyMetadataUpdateRules(type, canonical(type, { ...candidate, metadata }), stored)
+    const withRules = applyMetadataUpdateRules(
+      type,
+      canonical(type, { ...candidate, metadata }),
+      stored,
+      subresource,
+    )
     const prepared = canonical(type, type.prepareUpdate(withRules, stored, subresource))
     normalizeMetadata(prepared.metadata)
     if (isDeepStrictEqual(prepared, stored)) return stored
@@ -276,8 +292,8 @@ export class RestHandlers {
       prepared.metadata.deletionTimestamp !== undefined &&
       prepared.metadata.deletionGracePeriodSeconds === 0
     ) {
-      if (options.dryRun) return prepared
-      this.#store.remove(type.resource, prepared)
+      // The answer is the patched object; watchers' DELETED carries the last stored state (spec §3.7).
+      if (!options.dryRun) this.#store.remove(type.resource, stored)
       return prepared
     }
     return options.dryRun ? prepared : this.#store.update(type.resource, prepared)
@@ -323,7 +339,8 @@ export class RestHandlers {
     }
     if (grace === 0 && !hasFinalizers)
       return options.dryRun ? stored : this.#store.remove(type.resource, stored)
-    return this.#startDeletion(type, stored, nowMs + grace * 1000, grace, grace > 0, options.dryRun)
+    // Deletion starts (outcomes 2 and 3): generation grows, spec §3.4.
+    return this.#startDeletion(type, stored, nowMs + grace * 1000, grace, true, options.dryRun)
   }
 
   #startDeletion(
@@ -402,6 +419,15 @@ export class RestHandlers {
   }
 }
 
+/** The `Success` Status a registry without `ReturnDeletedObject` answers to `DELETE`. */
+function deletedStatus(type: ResourceType, deleted: StoredObject): JsonObject {
+  const details: JsonObject = { name: deleted.metadata.name }
+  if (type.group !== '') details.group = type.group
+  details.kind = type.resource
+  details.uid = deleted.metadata.uid
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details }
+}
+
 function selectorOf(type: ResourceType, query: URLSearchParams): (object: StoredObject) => boolean {
   const labels = parseLabelSelector(query.get('labelSelector'))
   const fields = parseFieldSelector<StoredObject>(
@@ -448,6 +474,11 @@ function deleteOptions(request: ApiRequest): DeleteOptions {
   }
   const queryGrace = integerOption(query.get('gracePeriodSeconds'), 'gracePeriodSeconds')
   const bodyGrace = integerOption(body.gracePeriodSeconds, 'gracePeriodSeconds')
+  if (body.preconditions !== undefined && body.preconditions !== null && !isJsonObject(body.preconditions)) {
+    throw badRequest(
+      `json: cannot unmarshal ${Array.isArray(body.preconditions) ? 'array' : typeof body.preconditions} into Go struct field DeleteOptions.preconditions of type v1.Preconditions`,
+    )
+  }
   const preconditions = isJsonObject(body.preconditions) ? body.preconditions : {}
   const options: DeleteOptions = {
     gracePeriodSeconds: bodyGrace ?? queryGrace,

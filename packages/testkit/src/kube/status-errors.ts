@@ -188,8 +188,17 @@ const causeReasons = {
   Immutable: 'FieldValueInvalid',
 } as const
 
+/** A value Go prints bare in a field error (`0x0`, the `%#v` of a uint64 zero). */
+export class GoLiteral {
+  readonly text: string
+  constructor(text: string) {
+    this.text = text
+  }
+}
+
 /** Go's rendering of a field value in an error: strings quoted, numbers and booleans bare. */
 export function goValue(value: unknown): string {
+  if (value instanceof GoLiteral) return value.text
   if (typeof value === 'string') return JSON.stringify(value)
   if (typeof value === 'number' || typeof value === 'boolean') return String(value)
   if (value === null || value === undefined) return 'null'
@@ -209,9 +218,12 @@ function fieldErrorText(error: FieldError): string {
   }
 }
 
-/** 422 Invalid: `<Kind> "<name>" is invalid: <field>: <type>: <detail>` (several joined as `[e1, e2]`). */
+/**
+ * 422 Invalid: `<Kind> "<name>" is invalid: <field>: <type>: <detail>` (several joined as `[e1, e2]`).
+ * `details.kind` is `resource` when given (spec §1.3: the resource, e.g. `pods`), else the Kind.
+ */
 export function invalid(
-  kind: { group: string; kind: string },
+  kind: { group: string; kind: string; resource?: string },
   name: string,
   errors: FieldError[],
 ): KubeStatusError {
@@ -220,7 +232,7 @@ export function invalid(
   const summary = rendered.length === 1 ? rendered[0] : `[${rendered.join(', ')}]`
   const details: StatusDetails = { name }
   if (kind.group !== '') details.group = kind.group
-  details.kind = kind.kind
+  details.kind = kind.resource ?? kind.kind
   details.causes = errors.map((error) => ({
     reason: causeReasons[error.type],
     message: fieldErrorText(error),

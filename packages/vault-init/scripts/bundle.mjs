@@ -19,10 +19,6 @@ export async function bundleVaultInit(outfile) {
     legalComments: 'eof',
     metafile: true,
     logLevel: 'warning',
-    // undici is CommonJS and requires Node built-ins; ESM output needs a `require` for them.
-    banner: {
-      js: "import { createRequire as __vaultInitCreateRequire } from 'node:module'; const require = __vaultInitCreateRequire(import.meta.url);",
-    },
   })
 }
 

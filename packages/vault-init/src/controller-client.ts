@@ -17,7 +17,7 @@ import {
   type TokenResponse,
 } from '@vault-controller/protocol'
 import { parseRetryAfterMs } from './backoff.ts'
-import { describeNetworkError, type HttpTransport } from './http-transport.ts'
+import { describeNetworkError, type HttpAnswer, type HttpTransport } from './http-transport.ts'
 import type { Secret } from './secret.ts'
 
 export type TokenAttempt =
@@ -40,36 +40,34 @@ export interface TokenRequestOptions {
   transport: HttpTransport
   identityToken: Secret
   request: TokenRequest
+  /** Limit on this attempt (the controller answers only once delivery is settled). */
+  timeoutMs: number
+  /** The run's stop: deadline, signal, or a delivery that settled the run. */
   signal: AbortSignal
   nowMs: number
 }
 
-/** Sends one token request and classifies the answer; never throws (except on abort). */
+/** Sends one token request and classifies the answer; never throws. */
 export async function requestToken(options: TokenRequestOptions): Promise<TokenAttempt> {
-  let status: number
-  let retryAfter: string | null
-  let text: string
+  let answer: HttpAnswer
   try {
-    const response = await options.transport.fetch(`${options.controllerAddr}${TOKEN_PATH}`, {
-      method: 'POST',
+    answer = await options.transport.post(`${options.controllerAddr}${TOKEN_PATH}`, {
       headers: {
         [AUTHORIZATION_HEADER]: `${BEARER_SCHEME} ${options.identityToken.reveal()}`,
         'content-type': JSON_CONTENT_TYPE,
         accept: JSON_CONTENT_TYPE,
       },
       body: JSON.stringify(options.request),
-      dispatcher: options.transport.dispatcher,
+      timeoutMs: options.timeoutMs,
       signal: options.signal,
     })
-    status = response.status
-    retryAfter = response.headers.get(RETRY_AFTER_HEADER)
-    text = await response.text()
   } catch (error) {
     return { kind: 'network', message: `controller: ${describeNetworkError(error)}` }
   }
+  const { status } = answer
   let json: unknown
   try {
-    json = JSON.parse(text)
+    json = JSON.parse(answer.body)
   } catch {
     json = undefined
   }
@@ -84,7 +82,8 @@ export async function requestToken(options: TokenRequestOptions): Promise<TokenA
       retryable: false,
     }
   }
-  const retryAfterMs = parseRetryAfterMs(retryAfter, options.nowMs)
+  // Node lower-cases header names; the constant is already lower-case.
+  const retryAfterMs = parseRetryAfterMs(answer.headers[RETRY_AFTER_HEADER], options.nowMs)
   const parsedError = parseErrorBody(json)
   if (parsedError.ok) {
     const { code, message, retryable } = parsedError.value.error

@@ -18,7 +18,7 @@ import { type CallbackServer, type DeliveryAnswer, startCallbackServer } from '.
 import type { VaultInitConfig } from './config.ts'
 import { requestToken, type TokenAttempt } from './controller-client.ts'
 import { type ExitCode, exitCodes } from './exit-codes.ts'
-import { createHttpTransport, type Fetch, type HttpTransport } from './http-transport.ts'
+import { createHttpTransport, type HttpTransport } from './http-transport.ts'
 import { type Logger, silentLogger } from './logger.ts'
 import { type PodIdentity, podMismatches, podUidFromServiceAccountToken } from './pod-identity.ts'
 import { Secret } from './secret.ts'
@@ -34,7 +34,8 @@ export interface VaultInitDeps {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>
   /** Jitter source in [0, 1). */
   random?: () => number
-  fetch?: Fetch
+  /** Makes the HTTP client for Vault and for the controller, given the CA PEM configured for each. */
+  createTransport?: (caPem: string | undefined) => HttpTransport
   /** Aborting ends the run with 143 (reason `'SIGTERM'`) or 130 (`'SIGINT'`). */
   signal?: AbortSignal
   /** How long to wait for the controller's answer once the files are written. Default 5 s. */
@@ -177,8 +178,9 @@ class Session {
     this.#pod = pod
     this.#clock = clock
     this.#deadlineMs = deadlineMs
-    this.#vault = createHttpTransport(cas.vault, deps.fetch)
-    this.#controller = createHttpTransport(cas.controller, deps.fetch)
+    const createTransport = deps.createTransport ?? createHttpTransport
+    this.#vault = createTransport(cas.vault)
+    this.#controller = createTransport(cas.controller)
   }
 
   async run(): Promise<VaultInitResult> {
@@ -231,7 +233,8 @@ class Session {
     this.#stop.abort()
     for (const timer of this.#timers) clearTimeout(timer)
     await this.#server?.close()
-    await Promise.all([this.#vault.close(), this.#controller.close()])
+    this.#vault.close()
+    this.#controller.close()
   }
 
   /** Settles the run once; later outcomes are ignored. */
@@ -288,10 +291,8 @@ class Session {
           identityToken: identity.token,
           request,
           nowMs: this.#clock.now(),
-          signal: AbortSignal.any([
-            this.#stop.signal,
-            AbortSignal.timeout(Math.min(this.#config.requestTimeoutMs, remainingMs)),
-          ]),
+          timeoutMs: Math.min(this.#config.requestTimeoutMs, remainingMs),
+          signal: this.#stop.signal,
         })
       } else {
         attempt = { kind: 'network', message: identity.error }

@@ -8,10 +8,14 @@
  * `VAULT_SKIP_VERIFY` (any non-empty value disables TLS verification) from the environment,
  * logs request bodies under `DEBUG=node-vault`, follows proxy variables through axios, and its
  * errors carry the request headers (the wrapping token); it would also bring axios into the
- * bundle for two POSTs. undici is already here for the controller.
+ * bundle for two POSTs. The HTTP client (`http-transport.ts`) is the controller's too.
  */
-import type { HttpTransport } from './http-transport.ts'
-import { describeNetworkError, failedBeforeSending } from './http-transport.ts'
+import {
+  describeNetworkError,
+  failedBeforeSending,
+  type HttpAnswer,
+  type HttpTransport,
+} from './http-transport.ts'
 import { Secret } from './secret.ts'
 
 /** Vault's error for a wrapping token that was already used, expired or never existed (§6). */
@@ -41,42 +45,36 @@ export interface VaultCallOptions {
 
 /** `POST /v1/sys/wrapping/unwrap` with `X-Vault-Token: <wrapping token>` and no body. */
 export async function unwrap(wrappingToken: Secret, options: VaultCallOptions): Promise<UnwrapResult> {
-  let response: Awaited<ReturnType<HttpTransport['fetch']>>
-  let body: string
+  let answer: HttpAnswer
   try {
-    response = await options.transport.fetch(`${options.vaultAddr}/v1/sys/wrapping/unwrap`, {
-      method: 'POST',
+    answer = await options.transport.post(`${options.vaultAddr}/v1/sys/wrapping/unwrap`, {
       headers: { 'x-vault-token': wrappingToken.reveal(), 'x-vault-request': 'true' },
-      dispatcher: options.transport.dispatcher,
-      signal: AbortSignal.timeout(options.timeoutMs),
+      timeoutMs: options.timeoutMs,
     })
-    body = await response.text()
   } catch (error) {
     const reason = `Vault unwrap: ${describeNetworkError(error)}`
     return failedBeforeSending(error) ? { kind: 'unavailable', reason } : { kind: 'failed', reason }
   }
-  if (response.status === 200) return { kind: 'unwrapped', body, auth: readAuth(body) }
+  const { status, body } = answer
+  if (status === 200) return { kind: 'unwrapped', body, auth: readAuth(body) }
   const errors = vaultErrors(body)
-  if (response.status === 400 && errors.some((message) => message.includes(WRAPPING_TOKEN_INVALID))) {
+  if (status === 400 && errors.some((message) => message.includes(WRAPPING_TOKEN_INVALID))) {
     return { kind: 'rejected' }
   }
-  const reason = `Vault unwrap answered ${response.status}${errors.length > 0 ? `: ${errors.join('; ')}` : ''}`
+  const reason = `Vault unwrap answered ${status}${errors.length > 0 ? `: ${errors.join('; ')}` : ''}`
   // Sealed or standby Vault refuses before looking at the token.
-  return response.status === 503 ? { kind: 'unavailable', reason } : { kind: 'failed', reason }
+  return status === 503 ? { kind: 'unavailable', reason } : { kind: 'failed', reason }
 }
 
 /** `POST /v1/auth/token/revoke-self` as `token`; resolves to an error description or undefined. */
 export async function revokeSelf(token: Secret, options: VaultCallOptions): Promise<string | undefined> {
   try {
-    const response = await options.transport.fetch(`${options.vaultAddr}/v1/auth/token/revoke-self`, {
-      method: 'POST',
+    const { status, body } = await options.transport.post(`${options.vaultAddr}/v1/auth/token/revoke-self`, {
       headers: { 'x-vault-token': token.reveal(), 'x-vault-request': 'true' },
-      dispatcher: options.transport.dispatcher,
-      signal: AbortSignal.timeout(options.timeoutMs),
+      timeoutMs: options.timeoutMs,
     })
-    const body = await response.text()
-    if (response.status === 204 || response.status === 200) return undefined
-    return `Vault revoke-self answered ${response.status}: ${vaultErrors(body).join('; ')}`
+    if (status === 204 || status === 200) return undefined
+    return `Vault revoke-self answered ${status}: ${vaultErrors(body).join('; ')}`
   } catch (error) {
     return `Vault revoke-self: ${describeNetworkError(error)}`
   }

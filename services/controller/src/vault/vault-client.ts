@@ -1,30 +1,43 @@
 /**
  * @module
- * The controller's only door to Vault (the sole importer of `node-vault`), typed in and out.
- * It uses node-vault the safe way (specs/vault-http-api.md §11): only `read`/`write` with explicit
- * bodies and per-call headers, never the token helpers (they replace the client's token with the
- * pod's), never constructor headers, no environment fallbacks (`VAULT_TOKEN`, `VAULT_NAMESPACE`,
- * `VAULT_SKIP_VERIFY`, debug logging of bodies). Every call goes through one concurrency limit.
+ * The controller's door to Vault for pod tokens, typed in and out. Calls go through the safe
+ * node-vault transport (vault-transport.ts, specs/vault-http-api.md §11) with the controller's
+ * current token read per call from its token provider; a 403 is reported to the provider, which
+ * re-authenticates if the token itself was refused, and the call is then retried once. Every
+ * authenticated call goes through one concurrency limit.
  *
  * The controller's own token needs no root: `update` on `auth/token/create/<role>` (plus `sudo` on
  * that path only for per-token periods, §4.6) and on `auth/token/lookup-accessor` and
- * `auth/token/revoke-accessor`.
+ * `auth/token/revoke-accessor` (see setup/controller-policy.ts).
  */
-import { Agent as HttpAgent } from 'node:http'
-import { Agent as HttpsAgent } from 'node:https'
 import { wrapInfoFromVault } from '@vault-controller/protocol'
-import nodeVault from 'node-vault'
 import pLimit from 'p-limit'
 import { BrokerError } from '../errors.ts'
 import { Secret } from '../secret.ts'
 import { vaultError, vaultStatusOf } from './vault-errors.ts'
+import { createVaultTransport, type VaultTransport } from './vault-transport.ts'
+
+/**
+ * Who the controller is towards Vault: its current token, and what to do when Vault refuses it.
+ * `VaultTokenSource` (vault-token-source.ts) is the real one.
+ */
+export interface VaultTokenProvider {
+  token(): Promise<Secret>
+  /**
+   * A call answered 403 with `rejected`. Resolves true when a different token is now held (the
+   * call is then retried once), false when the refusal was the policy's, not the token's.
+   */
+  reportForbidden?(rejected: Secret): Promise<boolean>
+}
 
 export interface VaultClientOptions {
   addr: string
   /** PEM of the CA that signed Vault's certificate; default: the system's. */
   caPem?: string
-  /** The controller's own Vault token, fetched for each call (so a rotated file is picked up). */
-  token: () => Promise<Secret>
+  /** The controller's own Vault token, fetched for each call, never frozen into the client. */
+  token: (() => Promise<Secret>) | VaultTokenProvider
+  /** Share a transport (the token source's); default: a new one, closed with the client. */
+  transport?: VaultTransport
   maxConcurrency: number
   requestTimeoutMs: number
 }
@@ -77,62 +90,43 @@ export interface VaultClient {
   close(): void
 }
 
-type RawClient = {
-  read(path: string, options?: object): Promise<unknown>
-  write(path: string, data: unknown, options?: object): Promise<unknown>
-  token?: string | undefined
-  namespace?: string | undefined
-  pathPrefix?: string
-}
-
 export function createVaultClient(options: VaultClientOptions): VaultClient {
-  const raw = nodeVault({
-    apiVersion: 'v1',
-    endpoint: options.addr,
-    // node-vault would otherwise log request bodies (wrapping tokens) under DEBUG=node-vault.
-    debug: () => {},
-    // Explicit, so VAULT_SKIP_VERIFY in the environment cannot turn TLS verification off.
-    rpDefaults: { strictSSL: true },
-  } as never) as unknown as RawClient
-  // No environment fallbacks: our token goes per call, Enterprise namespaces are never sent.
-  raw.token = undefined
-  raw.namespace = undefined
-  raw.pathPrefix = ''
-
-  const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: options.maxConcurrency })
-  const httpsAgent = new HttpsAgent({
-    keepAlive: true,
-    maxSockets: options.maxConcurrency,
-    ...(options.caPem === undefined ? {} : { ca: options.caPem }),
-  })
+  const transport =
+    options.transport ??
+    createVaultTransport({
+      addr: options.addr,
+      ...(options.caPem === undefined ? {} : { caPem: options.caPem }),
+      maxSockets: options.maxConcurrency,
+      requestTimeoutMs: options.requestTimeoutMs,
+    })
+  const provider: VaultTokenProvider =
+    typeof options.token === 'function' ? { token: options.token } : options.token
   const limit = pLimit(options.maxConcurrency)
 
-  async function call<T>(
-    what: string,
-    run: (requestOptions: object) => Promise<unknown>,
-    headers: Record<string, string> = {},
-    authenticated = true,
-  ): Promise<T> {
+  async function ownToken(): Promise<Secret> {
+    try {
+      return await provider.token()
+    } catch (error) {
+      if (error instanceof BrokerError) throw error
+      throw new BrokerError('VC_VAULT_ERROR', "the controller's own Vault token cannot be read", {
+        cause: error,
+      })
+    }
+  }
+
+  /** One authenticated call; a 403 the token source explains by a new token is retried once. */
+  async function call<T>(what: string, run: (token: Secret) => Promise<unknown>): Promise<T> {
     return limit(async () => {
-      let allHeaders = headers
-      if (authenticated) {
-        let token: Secret
-        try {
-          token = await options.token()
-        } catch (error) {
-          throw new BrokerError('VC_VAULT_ERROR', "the controller's own Vault token cannot be read", {
-            cause: error,
-          })
-        }
-        allHeaders = { ...headers, 'X-Vault-Token': token.reveal() }
+      const token = await ownToken()
+      try {
+        return (await run(token)) as T
+      } catch (error) {
+        if (vaultStatusOf(error) !== 403 || provider.reportForbidden === undefined)
+          throw vaultError(error, what)
+        if (!(await provider.reportForbidden(token))) throw vaultError(error, what)
       }
       try {
-        return (await run({
-          headers: allHeaders,
-          timeout: options.requestTimeoutMs,
-          httpAgent,
-          httpsAgent,
-        })) as T
+        return (await run(await ownToken())) as T
       } catch (error) {
         throw vaultError(error, what)
       }
@@ -151,9 +145,11 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
       const what = `create a token through role ${input.role}`
       const answer = await call<{ wrap_info?: unknown; auth?: { accessor?: unknown } | null }>(
         what,
-        (requestOptions) =>
-          raw.write(`auth/token/create/${encodeURIComponent(input.role)}`, body, requestOptions),
-        { 'X-Vault-Wrap-TTL': `${input.wrapTtlSeconds}s` },
+        (token) =>
+          transport.write(`auth/token/create/${encodeURIComponent(input.role)}`, body, {
+            token,
+            headers: { 'X-Vault-Wrap-TTL': `${input.wrapTtlSeconds}s` },
+          }),
       )
       const wrapInfo = wrapInfoFromVault(answer?.wrap_info)
       if (!wrapInfo.ok) {
@@ -175,8 +171,8 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
     },
 
     async revokeAccessor(accessor) {
-      await call('revoke a token by accessor', (requestOptions) =>
-        raw.write('auth/token/revoke-accessor', { accessor }, requestOptions),
+      await call('revoke a token by accessor', (token) =>
+        transport.write('auth/token/revoke-accessor', { accessor }, { token }),
       )
     },
 
@@ -184,9 +180,9 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
       const invalid = Symbol('invalid accessor')
       const answer = await call<{ data?: Record<string, unknown> } | typeof invalid>(
         'look up a token by accessor',
-        (requestOptions) =>
-          raw
-            .write('auth/token/lookup-accessor', { accessor }, requestOptions)
+        (token) =>
+          transport
+            .write('auth/token/lookup-accessor', { accessor }, { token })
             // 400 `invalid accessor`: the token is gone (revoked, expired, or a used wrapping token).
             .catch((error: unknown) => {
               if (vaultStatusOf(error) === 400) return invalid
@@ -208,12 +204,13 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
     },
 
     async health() {
-      const answer = await call<Record<string, unknown>>(
-        'read its health',
-        (requestOptions) => raw.read('sys/health?standbyok=true&perfstandbyok=true', requestOptions),
-        {},
-        false,
-      )
+      let answer: Record<string, unknown> | undefined
+      try {
+        // Unauthenticated, and outside the concurrency limit: readiness must not queue behind minting.
+        answer = (await transport.read('sys/health?standbyok=true&perfstandbyok=true')) as typeof answer
+      } catch (error) {
+        throw vaultError(error, 'read its health')
+      }
       return {
         initialized: answer?.initialized === true,
         sealed: answer?.sealed !== false,
@@ -222,8 +219,7 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
     },
 
     close() {
-      httpAgent.destroy()
-      httpsAgent.destroy()
+      if (options.transport === undefined) transport.close()
     },
   }
 }

@@ -22,11 +22,34 @@ export function vaultStatusOf(error: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined
 }
 
+/** The token-free cause kept for a failed Vault call: Vault's status (none: network) and text. */
+export class VaultFailure extends Error {
+  override readonly name = 'VaultFailure'
+  readonly status: number | undefined
+  constructor(message: string, status: number | undefined) {
+    super(message)
+    this.status = status
+  }
+}
+
+/** Vault's status behind an error of {@link vaultError} (or a raw node-vault error). */
+export function failedVaultStatus(error: unknown): number | undefined {
+  if (error instanceof Error && error.cause instanceof VaultFailure) return error.cause.status
+  return vaultStatusOf(error)
+}
+
+/** Vault tokens and JWTs (a login's service-account token) never reach a message. */
+export function redactCredentials(text: string): string {
+  return text
+    .replaceAll(/\bhv[sbr]\.[A-Za-z0-9_-]+/g, '[REDACTED]')
+    .replaceAll(/\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g, '[REDACTED]')
+}
+
 /** A token-free summary of a node-vault error, fit to be logged. */
 export function describeVaultFailure(error: unknown): string {
   const status = vaultStatusOf(error)
   const { message, code } = (error ?? {}) as NodeVaultError
-  const text = typeof message === 'string' ? message.replaceAll(/hv[sbr]\.[A-Za-z0-9_-]+/g, '[REDACTED]') : ''
+  const text = typeof message === 'string' ? redactCredentials(message) : ''
   if (status !== undefined) return `HTTP ${status}: ${text}`
   return `${typeof code === 'string' ? code : 'network error'}: ${text}`
 }
@@ -36,7 +59,7 @@ export function vaultError(error: unknown, what: string): Error {
   if (isAbortError(error)) return error as Error
   if (error instanceof BrokerError) return error
   const status = vaultStatusOf(error)
-  const cause = new Error(`Vault: ${what}: ${describeVaultFailure(error)}`)
+  const cause = new VaultFailure(`Vault: ${what}: ${describeVaultFailure(error)}`, status)
   if (status === undefined || status === 429 || status >= 500) {
     const sealed = status === 503
     return new BrokerError('VC_VAULT_UNAVAILABLE', sealed ? 'Vault is sealed' : 'Vault is unavailable', {

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest'
 import {
   eventReasons,
   ISSUANCE_ANNOTATION,
+  ISSUANCE_LABEL,
+  ISSUANCE_LABEL_VALUE,
   POLICIES_ANNOTATION,
   REVOKE_FINALIZER,
   TTL_ANNOTATION,
@@ -16,14 +18,20 @@ describe('annotation keys and finalizer', () => {
     expect(TTL_ANNOTATION).toBe('vaultproject.io/ttl')
     expect(ISSUANCE_ANNOTATION).toBe('vaultproject.io/issuance')
     expect(REVOKE_FINALIZER).toBe('vaultproject.io/revoke-token')
+    expect(ISSUANCE_LABEL).toBe('vaultproject.io/vault-controller')
+    expect(ISSUANCE_LABEL_VALUE).toBe('managed')
   })
 
-  it.each([POLICIES_ANNOTATION, TTL_ANNOTATION, ISSUANCE_ANNOTATION, REVOKE_FINALIZER])(
+  it.each([POLICIES_ANNOTATION, TTL_ANNOTATION, ISSUANCE_ANNOTATION, REVOKE_FINALIZER, ISSUANCE_LABEL])(
     '%s is a valid qualified name',
     (name) => {
       expect(name).toMatch(QUALIFIED_NAME)
     },
   )
+
+  it('label value is a valid label value', () => {
+    expect(ISSUANCE_LABEL_VALUE).toMatch(/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/)
+  })
 
   it('name the Event reasons', () => {
     expect(Object.values(eventReasons)).toEqual([
@@ -31,6 +39,8 @@ describe('annotation keys and finalizer', () => {
       'VaultTokenDenied',
       'VaultTokenDeliveryFailed',
       'VaultTokenRevoked',
+      'VaultTokenRevocationDelayed',
+      'VaultTokenRevocationFailed',
     ])
   })
 })

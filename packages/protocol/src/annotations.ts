@@ -18,12 +18,26 @@ export const ISSUANCE_ANNOTATION = 'vaultproject.io/issuance'
 /** Held on a pod from the claim until its token is revoked, so deletion waits for revocation. */
 export const REVOKE_FINALIZER = 'vaultproject.io/revoke-token'
 
+/**
+ * Set on the pod with the claim and removed with the finalizer: the label selector the
+ * controller's pod watch uses, so it sees only pods it still has work on (label and field
+ * selectors cannot see annotations or finalizers). Its value is constant.
+ */
+export const ISSUANCE_LABEL = 'vaultproject.io/vault-controller'
+
+/** The value of {@link ISSUANCE_LABEL}. */
+export const ISSUANCE_LABEL_VALUE = 'managed'
+
 /** Reasons of the Events recorded on the pod (one per audit decision). */
 export const eventReasons = {
   issued: 'VaultTokenIssued',
   denied: 'VaultTokenDenied',
   deliveryFailed: 'VaultTokenDeliveryFailed',
   revoked: 'VaultTokenRevoked',
+  /** Revocation failed and is being retried (Vault down, record unreadable); deletion waits. */
+  revocationDelayed: 'VaultTokenRevocationDelayed',
+  /** Revocation gave up after the configured bound; the finalizer was removed anyway. */
+  revocationFailed: 'VaultTokenRevocationFailed',
 } as const
 
 export type EventReason = (typeof eventReasons)[keyof typeof eventReasons]

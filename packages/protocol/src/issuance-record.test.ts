@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ISSUANCE_ANNOTATION, REVOKE_FINALIZER } from './annotations.ts'
+import { ISSUANCE_ANNOTATION, ISSUANCE_LABEL, ISSUANCE_LABEL_VALUE, REVOKE_FINALIZER } from './annotations.ts'
 import {
   decideClaim,
   type IssuanceRecord,
@@ -156,6 +156,7 @@ describe('issuancePatch', () => {
         resourceVersion: '42',
         finalizers: ['example.com/other', REVOKE_FINALIZER],
         annotations: { [ISSUANCE_ANNOTATION]: serialiseIssuanceRecord(inProgress) },
+        labels: { [ISSUANCE_LABEL]: ISSUANCE_LABEL_VALUE },
       },
     })
   })
@@ -175,6 +176,7 @@ describe('issuancePatch', () => {
       record: revoked,
     })
     expect(patch.metadata.finalizers).toEqual(['example.com/other'])
+    expect(patch.metadata.labels).toEqual({ [ISSUANCE_LABEL]: null })
     expect(readIssuance(patch.metadata.annotations)).toEqual({ kind: 'recorded', record: revoked })
   })
 })

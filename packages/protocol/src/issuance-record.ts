@@ -25,7 +25,7 @@
  * issue (`VC_ISSUANCE_RECORD_INVALID`) rather than guess.
  */
 import { type Static, Type } from 'typebox'
-import { ISSUANCE_ANNOTATION, REVOKE_FINALIZER } from './annotations.ts'
+import { ISSUANCE_ANNOTATION, ISSUANCE_LABEL, ISSUANCE_LABEL_VALUE, REVOKE_FINALIZER } from './annotations.ts'
 import { ERROR_CODE_PATTERN, RequestId } from './error-body.ts'
 import type { ErrorCode } from './error-codes.ts'
 import { GrantedPolicies, TtlSeconds } from './token-request.ts'
@@ -196,13 +196,21 @@ export function decideClaim(reading: IssuanceReading, nowMs: number): ClaimDecis
 
 /** A JSON merge patch (`application/merge-patch+json`) for a pod. */
 export type IssuancePatch = {
-  metadata: { resourceVersion: string; finalizers: string[]; annotations: Record<string, string> }
+  metadata: {
+    resourceVersion: string
+    finalizers: string[]
+    annotations: Record<string, string>
+    /** `null` removes the label (merge patch). */
+    labels: Record<string, string | null>
+  }
 }
 
 /**
  * The merge patch that writes `record` on a pod, conditional on `resourceVersion` (the API
- * server answers 409 Conflict if the pod changed since it was read). The finalizer is ensured
- * for every state but `revoked`, where it is removed: revocation done, deletion may proceed.
+ * server answers 409 Conflict if the pod changed since it was read). The finalizer and the
+ * label {@link ISSUANCE_LABEL} (what the controller's pod watch selects on) are ensured for
+ * every state but `revoked`, where both are removed: revocation done, deletion may proceed, and
+ * the pod leaves the watch.
  * Merge patches replace lists whole, hence the current `finalizers`; the resourceVersion
  * condition makes that safe against concurrent writers.
  */
@@ -220,6 +228,7 @@ export function issuancePatch(input: {
       resourceVersion: input.resourceVersion,
       finalizers,
       annotations: { [ISSUANCE_ANNOTATION]: serialiseIssuanceRecord(input.record) },
+      labels: { [ISSUANCE_LABEL]: input.record.state === 'revoked' ? null : ISSUANCE_LABEL_VALUE },
     },
   }
 }

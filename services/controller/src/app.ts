@@ -28,6 +28,7 @@ import type { AllowList } from './policy/index.ts'
 import { livezRoute, type Readiness, readyzRoute } from './routes/health.ts'
 import { tokenRoute } from './routes/token.ts'
 import type { VaultClient } from './vault/vault-client.ts'
+import type { VaultTokenSource } from './vault/vault-token-source.ts'
 
 /** Second layer of secret hygiene (the first is the `Secret` type): never log these paths. */
 export const LOG_REDACT_PATHS = [
@@ -48,6 +49,8 @@ export const LOG_REDACT_PATHS = [
 export interface AppDeps {
   kube: Pick<KubeClient, 'readPod' | 'mergePatchPod' | 'createPodEvent'>
   vault: Pick<VaultClient, 'createWrappedToken' | 'revokeAccessor' | 'health'>
+  /** The controller's own Vault token: readiness needs a usable one; its TTL is a metric. */
+  vaultIdentity?: Pick<VaultTokenSource, 'status' | 'settled' | 'useLogger'>
   verifier: PodTokenVerifier
   /** The allow-list in force. */
   allowList: () => AllowList
@@ -106,11 +109,20 @@ export async function buildApp(
     reply.code(404).send(errorBody('VC_ROUTE_NOT_FOUND', 'no such route', request.id)),
   )
 
+  // --- the controller's own Vault identity ---
+  const vaultIdentity = deps.vaultIdentity
+  if (vaultIdentity !== undefined) {
+    vaultIdentity.useLogger(app.log.child({ component: 'vault-identity' }))
+    metrics.trackVaultTokenTtl(() => vaultIdentity.status().ttlSeconds)
+  }
+  // --- end of the controller's own Vault identity ---
+
   await app.register(livezRoute)
   await app.register(async (v1) => {
     await registerVaultPressure(v1, {
       vault: deps.vault,
       healthCheckIntervalMs: deps.healthCheckIntervalMs ?? 5000,
+      ...(vaultIdentity === undefined ? {} : { tokenUsable: () => vaultIdentity.settled() }),
     })
     await registerRateLimit(v1)
     await v1.register(readyzRoute(readiness))

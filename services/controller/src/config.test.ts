@@ -39,7 +39,15 @@ describe('loadConfig', () => {
       delivery: { mode: 'callback', connectTimeoutMs: 5000, totalTimeoutMs: 15_000 },
       limits: { requestDeadlineMs: 30_000, rateLimit: { max: 10, windowMs: 60_000 } },
       shutdownDelayMs: 5000,
+      revocation: { giveUpAfterMs: 3_600_000 },
     })
+  })
+
+  it('reads the revocation give-up bound as a duration', () => {
+    expect(loadConfig({ ...minimal, REVOCATION_GIVE_UP_AFTER: '10m' }).revocation.giveUpAfterMs).toBe(600_000)
+    expect(problemsOf({ ...minimal, REVOCATION_GIVE_UP_AFTER: 'soon' })[0]).toMatch(
+      /^REVOCATION_GIVE_UP_AFTER: /,
+    )
   })
 
   it('keeps the callback well inside the wrap TTL', () => {

@@ -16,6 +16,7 @@ import envSchema from 'env-schema'
 import { type Static, Type } from 'typebox'
 import { parse as parseYaml } from 'yaml'
 import { DurationSyntaxError, parseVaultDurationSeconds } from './policy/index.ts'
+import type { VaultAuthSettings } from './vault/vault-login.ts'
 
 /** Names the optional configuration file; not itself a setting of the file. */
 export const CONFIG_FILE_VARIABLE = 'CONTROLLER_CONFIG_FILE'
@@ -24,13 +25,16 @@ function oneOf<const T extends readonly string[]>(values: T, options: { default:
   return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options })
 }
 
+/** Where the kubelet mounts the pod's service-account token (Kubernetes auth's JWT). */
+export const DEFAULT_SERVICE_ACCOUNT_TOKEN_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token'
+
 /** A Vault duration (`"60s"`, `"5m"`, `"1h"`; a bare number is seconds). */
 const Duration = (defaultValue: string) => Type.String({ minLength: 1, default: defaultValue })
 const Path = Type.String({ minLength: 1 })
 
 export const IDENTITY_MODES = ['jwks', 'token-review'] as const
 export const DELIVERY_MODES = ['callback', 'response-body'] as const
-export const VAULT_AUTH_METHODS = ['token'] as const
+export const VAULT_AUTH_METHODS = ['token', 'kubernetes', 'approle'] as const
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 /** Every setting, as named in the environment. */
@@ -46,6 +50,13 @@ export const ConfigSchema = Type.Object({
   VAULT_CACERT: Type.Optional(Path),
   VAULT_AUTH_METHOD: oneOf(VAULT_AUTH_METHODS, { default: 'token' }),
   VAULT_TOKEN_FILE: Type.Optional(Path),
+  // --- the controller's own Vault identity (vault/vault-token-source.ts) ---
+  VAULT_AUTH_MOUNT: Type.Optional(Type.String({ minLength: 1, pattern: '^[\\w.-]+(/[\\w.-]+)*$' })),
+  VAULT_AUTH_ROLE: Type.Optional(Type.String({ minLength: 1 })),
+  VAULT_AUTH_TOKEN_FILE: Type.String({ minLength: 1, default: DEFAULT_SERVICE_ACCOUNT_TOKEN_FILE }),
+  VAULT_APPROLE_ROLE_ID_FILE: Type.Optional(Path),
+  VAULT_APPROLE_SECRET_ID_FILE: Type.Optional(Path),
+  // --- end of the controller's own Vault identity ---
   VAULT_TOKEN_ROLE: Type.String({ minLength: 1, maxLength: 128, pattern: '^\\w([\\w.-]*\\w)?$' }),
   VAULT_WRAP_TTL: Duration(`${DEFAULT_WRAP_TTL_SECONDS}s`),
   VAULT_MAX_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1024, default: 16 }),
@@ -64,6 +75,9 @@ export const ConfigSchema = Type.Object({
   RATE_LIMIT_WINDOW: Duration('1m'),
   SHUTDOWN_DELAY: Duration('5s'),
   AUDIT_LOG_FILE: Type.Optional(Path),
+  // --- revocation (revocation/) ---
+  REVOCATION_GIVE_UP_AFTER: Duration('1h'),
+  // --- end of revocation ---
 })
 type RawConfig = Static<typeof ConfigSchema>
 
@@ -79,7 +93,8 @@ export interface Config {
   vault: {
     addr: string
     caCertFile?: string
-    auth: { method: 'token'; tokenFile: string }
+    /** How the controller obtains its own Vault token (see vault/vault-login.ts). */
+    auth: VaultAuthSettings
     tokenRole: string
     wrapTtlSeconds: number
     maxConcurrency: number
@@ -94,6 +109,8 @@ export interface Config {
   shutdownDelayMs: number
   /** Where audit lines go; absent: stdout (each line carries `"audit":1`). */
   auditLogFile?: string
+  /** How long a pod's revocation is retried before its finalizer is removed anyway. */
+  revocation: { giveUpAfterMs: number }
 }
 
 /** The configuration was refused: `problems` has one line per bad setting, each naming it. */
@@ -214,13 +231,12 @@ function interpret(raw: RawConfig): Config {
   const vaultRequestTimeoutMs = seconds('VAULT_REQUEST_TIMEOUT', raw.VAULT_REQUEST_TIMEOUT) * 1000
   const rateLimitWindowMs = seconds('RATE_LIMIT_WINDOW', raw.RATE_LIMIT_WINDOW) * 1000
   const shutdownDelayMs = seconds('SHUTDOWN_DELAY', raw.SHUTDOWN_DELAY) * 1000
+  const revocationGiveUpAfterMs = seconds('REVOCATION_GIVE_UP_AFTER', raw.REVOCATION_GIVE_UP_AFTER) * 1000
 
   if ((raw.TLS_CERT_FILE === undefined) !== (raw.TLS_KEY_FILE === undefined)) {
     problems.push('TLS_CERT_FILE, TLS_KEY_FILE: set both or neither')
   }
-  if (raw.VAULT_AUTH_METHOD === 'token' && raw.VAULT_TOKEN_FILE === undefined) {
-    problems.push('VAULT_TOKEN_FILE: required when VAULT_AUTH_METHOD is token')
-  }
+  const auth = vaultAuthOf(raw, problems)
   if (vaultRequestTimeoutMs >= requestDeadlineMs) {
     problems.push('VAULT_REQUEST_TIMEOUT: must be shorter than REQUEST_DEADLINE')
   }
@@ -237,7 +253,7 @@ function interpret(raw: RawConfig): Config {
     controllerId: raw.CONTROLLER_ID ?? hostname(),
     vault: {
       addr: raw.VAULT_ADDR,
-      auth: { method: raw.VAULT_AUTH_METHOD, tokenFile: raw.VAULT_TOKEN_FILE ?? '' },
+      auth,
       tokenRole: raw.VAULT_TOKEN_ROLE,
       wrapTtlSeconds,
       maxConcurrency: raw.VAULT_MAX_CONCURRENCY,
@@ -252,6 +268,7 @@ function interpret(raw: RawConfig): Config {
       rateLimit: { max: raw.RATE_LIMIT_MAX, windowMs: rateLimitWindowMs },
     },
     shutdownDelayMs,
+    revocation: { giveUpAfterMs: revocationGiveUpAfterMs },
   }
   if (raw.TLS_CERT_FILE !== undefined && raw.TLS_KEY_FILE !== undefined) {
     config.listen.tls = { certFile: raw.TLS_CERT_FILE, keyFile: raw.TLS_KEY_FILE }
@@ -262,6 +279,33 @@ function interpret(raw: RawConfig): Config {
   if (raw.JWKS_URL !== undefined) config.identity.jwksUrl = raw.JWKS_URL
   if (raw.AUDIT_LOG_FILE !== undefined) config.auditLogFile = raw.AUDIT_LOG_FILE
   return config
+}
+
+/** The controller's own Vault identity: each method's required settings, named when missing. */
+function vaultAuthOf(raw: RawConfig, problems: string[]): VaultAuthSettings {
+  const method = raw.VAULT_AUTH_METHOD
+  const requiredFor = (setting: keyof RawConfig, value: string | undefined): string => {
+    if (value === undefined) problems.push(`${setting}: required when VAULT_AUTH_METHOD is ${method}`)
+    return value ?? ''
+  }
+  switch (method) {
+    case 'token':
+      return { method, tokenFile: requiredFor('VAULT_TOKEN_FILE', raw.VAULT_TOKEN_FILE) }
+    case 'kubernetes':
+      return {
+        method,
+        mount: raw.VAULT_AUTH_MOUNT ?? 'kubernetes',
+        role: requiredFor('VAULT_AUTH_ROLE', raw.VAULT_AUTH_ROLE),
+        jwtFile: raw.VAULT_AUTH_TOKEN_FILE,
+      }
+    case 'approle':
+      return {
+        method,
+        mount: raw.VAULT_AUTH_MOUNT ?? 'approle',
+        roleIdFile: requiredFor('VAULT_APPROLE_ROLE_ID_FILE', raw.VAULT_APPROLE_ROLE_ID_FILE),
+        secretIdFile: requiredFor('VAULT_APPROLE_SECRET_ID_FILE', raw.VAULT_APPROLE_SECRET_ID_FILE),
+      }
+  }
 }
 
 /** Reads a file a setting names; a failure names the setting. */

@@ -12,13 +12,16 @@ import { type Config, ConfigError, readSettingFile } from './config.ts'
 import type { PodTokenVerifier } from './identity/pod-identity.ts'
 import { createTokenReviewVerifier } from './identity/token-review.ts'
 import { createJwksVerifier } from './identity/verify-pod-token.ts'
-import { createKubeClient } from './kube/kube-client.ts'
+import { createKubeClient, type KubeClient } from './kube/kube-client.ts'
 import { AllowListError, loadAllowList } from './policy/index.ts'
-import { tokenFromFile } from './vault/token-file.ts'
 import { createVaultClient } from './vault/vault-client.ts'
+import { VaultTokenSource } from './vault/vault-token-source.ts'
+import { createVaultTransport } from './vault/vault-transport.ts'
 
 export interface CreatedDeps {
   deps: AppDeps
+  /** The whole Kubernetes client: the revocation watcher also lists and watches pods. */
+  kube: KubeClient
   /** Releases connections and streams. */
   close(): Promise<void>
 }
@@ -34,8 +37,14 @@ export function createDeps(config: Config, options: { kubeConfig?: KubeConfig } 
     }
     throw error
   }
-  // Fail at start, not at the first request, when the token file is missing.
-  readSettingFile('VAULT_TOKEN_FILE', config.vault.auth.tokenFile)
+  // Fail at start, not at the first request, when a credential file is missing.
+  const auth = config.vault.auth
+  if (auth.method === 'token') readSettingFile('VAULT_TOKEN_FILE', auth.tokenFile)
+  if (auth.method === 'kubernetes') readSettingFile('VAULT_AUTH_TOKEN_FILE', auth.jwtFile)
+  if (auth.method === 'approle') {
+    readSettingFile('VAULT_APPROLE_ROLE_ID_FILE', auth.roleIdFile)
+    readSettingFile('VAULT_APPROLE_SECRET_ID_FILE', auth.secretIdFile)
+  }
   const caPem =
     config.vault.caCertFile === undefined
       ? undefined
@@ -47,10 +56,19 @@ export function createDeps(config: Config, options: { kubeConfig?: KubeConfig } 
     component: 'vault-controller',
     controllerId: config.controllerId,
   })
-  const vault = createVaultClient({
+  const vaultTransport = createVaultTransport({
     addr: config.vault.addr,
     ...(caPem === undefined ? {} : { caPem }),
-    token: tokenFromFile(config.vault.auth.tokenFile),
+    maxSockets: config.vault.maxConcurrency,
+    requestTimeoutMs: config.vault.requestTimeoutMs,
+  })
+  // The controller's own identity: obtained in the background, renewed, replaced when refused.
+  const vaultIdentity = new VaultTokenSource({ transport: vaultTransport, auth })
+  vaultIdentity.start()
+  const vault = createVaultClient({
+    addr: config.vault.addr,
+    transport: vaultTransport,
+    token: vaultIdentity,
     maxConcurrency: config.vault.maxConcurrency,
     requestTimeoutMs: config.vault.requestTimeoutMs,
   })
@@ -73,9 +91,12 @@ export function createDeps(config: Config, options: { kubeConfig?: KubeConfig } 
   })
 
   return {
-    deps: { kube, vault, verifier, allowList: () => allowList, audit },
+    kube,
+    deps: { kube, vault, vaultIdentity, verifier, allowList: () => allowList, audit },
     async close() {
+      vaultIdentity.close()
       vault.close()
+      vaultTransport.close()
       if (auditStream !== process.stdout) await new Promise<void>((resolve) => auditStream.end(resolve))
     },
   }

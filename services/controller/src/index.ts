@@ -7,3 +7,5 @@ export { type AppDeps, type AppOptions, buildApp, LOG_REDACT_PATHS } from './app
 export { type Config, ConfigError, loadConfig } from './config.ts'
 export { createDeps } from './create-deps.ts'
 export * from './policy/index.ts'
+export { Secret } from './secret.ts'
+export { type SetupResult, type SetupVaultOptions, setupVault } from './setup/setup-vault.ts'

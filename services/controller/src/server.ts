@@ -9,6 +9,9 @@ import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.ts'
 import { ConfigError, ConfigSchema, loadConfig, readSettingFile } from './config.ts'
 import { createDeps } from './create-deps.ts'
+import { createMetrics } from './metrics/metrics.ts'
+import { revocationSettingsOf, runRevocationWatcherWith } from './revocation/revocation-watcher.ts'
+import type { Readiness } from './routes/health.ts'
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -56,9 +59,22 @@ async function main(): Promise<void> {
             key: readSettingFile('TLS_KEY_FILE', config.listen.tls.keyFile),
           }
     const created = createDeps(config)
-    const readiness = { shuttingDown: false }
-    const app = await buildApp({ ...created.deps, readiness }, config, https === undefined ? {} : { https })
+    const readiness: Readiness = { shuttingDown: false }
+    const metrics = createMetrics()
+    const app = await buildApp(
+      { ...created.deps, readiness, metrics },
+      config,
+      https === undefined ? {} : { https },
+    )
     started = created
+    // --- revocation when pods go away (revocation/) ---
+    runRevocationWatcherWith(
+      app,
+      { kube: created.kube, vault: created.deps.vault, audit: created.deps.audit, metrics },
+      revocationSettingsOf(config),
+      readiness,
+    )
+    // --- end of revocation ---
 
     closeWithGrace(
       { delay: config.shutdownDelayMs + config.limits.requestDeadlineMs + 5000 },

@@ -3,11 +3,19 @@
  * The audit trail: one JSON line per decision, on its own stream (not the request log), with a
  * stable shape an auditor can query: who (pod namespace/name/UID, service account), what
  * (policies, TTL, rule), the outcome (`issued`, `denied` with its code, `delivery_failed`,
- * `failed`, `revoked`) and the accessors that find the token in Vault's own audit log. Never a
- * token: every line is built field by field from plain values, nothing is spread in.
+ * `failed`, `revoked`, `revoke_failed`) and the accessors that find the token in Vault's own
+ * audit log. Never a token: every line is built field by field from plain values, nothing is
+ * spread in.
  */
 
-export type AuditDecision = 'issued' | 'denied' | 'delivery_failed' | 'failed' | 'revoked'
+export type AuditDecision =
+  | 'issued'
+  | 'denied'
+  | 'delivery_failed'
+  | 'failed'
+  | 'revoked'
+  /** Revocation gave up after REVOCATION_GIVE_UP_AFTER: the named token may still be alive. */
+  | 'revoke_failed'
 
 export interface AuditEvent {
   decision: AuditDecision

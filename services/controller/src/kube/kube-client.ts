@@ -18,6 +18,7 @@ import {
 } from '@kubernetes/client-node'
 import { Agent, fetch as undiciFetch } from 'undici'
 import { kubeError } from './kube-errors.ts'
+import { type PodWatch, type PodWatchOptions, startPodWatch } from './pod-informer.ts'
 import { type PodView, podView } from './pod-view.ts'
 
 /** Where the controller's Kubernetes credentials come from. */
@@ -70,6 +71,8 @@ export interface KubeClient {
    * Refuses URLs on other origins: the credentials are for the API server only.
    */
   apiServerFetch(url: string, init?: { headers?: Headers; signal?: AbortSignal | null }): Promise<Response>
+  /** Lists and watches the pods matching a label selector in all namespaces (revocation). */
+  watchPods(options: PodWatchOptions): PodWatch
 }
 
 /** Loads the configuration the controller runs with. */
@@ -182,6 +185,10 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
         extra: { ...(status.user?.extra ?? {}) },
         audiences: status.audiences ?? [],
       }
+    },
+
+    watchPods(watchOptions) {
+      return startPodWatch(kubeConfig, core, watchOptions)
     },
 
     async apiServerFetch(url, init = {}) {

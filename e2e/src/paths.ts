@@ -11,4 +11,7 @@ export const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
 export const artifacts = {
   vaultDev: `${repoRoot}packages/testkit/dist/bin/vault-dev.js`,
   kubeDev: `${repoRoot}packages/testkit/dist/bin/kube-dev.js`,
+  controller: `${repoRoot}services/controller/dist/server.js`,
+  /** The single-file bundle that ships in the init container image. */
+  vaultInit: `${repoRoot}packages/vault-init/dist/vault-init.mjs`,
 } as const

@@ -26,6 +26,14 @@ export interface StartOptions {
   keepStderrLines?: number
   /** Called with every stderr line (e.g. to show logs in the demo). */
   onStderrLine?: (line: string) => void
+  /** Called with every stdout line, the ready line included (logs and audit lines of the controller). */
+  onStdoutLine?: (line: string) => void
+  /**
+   * Which stdout line announces readiness. Default: the first line, which must be JSON. With a
+   * predicate, lines that are not JSON or do not match are skipped (a server that logs JSON on
+   * stdout announces itself with one of its log lines).
+   */
+  isReadyLine?: (line: unknown) => boolean
 }
 
 /** Runs `node <script> ...args` with the Node that runs us, and waits for its ready line. */
@@ -34,7 +42,7 @@ export async function startNodeProcess<Info>(
   args: readonly string[],
   options: StartOptions = {},
 ): Promise<RunningProcess<Info>> {
-  const { readyTimeoutMs = 10_000, keepStderrLines = 200, onStderrLine } = options
+  const { readyTimeoutMs = 10_000, keepStderrLines = 200, onStderrLine, onStdoutLine, isReadyLine } = options
   const child = spawn(process.execPath, [script, ...args], {
     env: { ...process.env, NO_PROXY: '127.0.0.1,localhost', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -57,20 +65,29 @@ export async function startNodeProcess<Info>(
   }
 
   const lines = createInterface({ input: child.stdout })
+  if (onStdoutLine !== undefined) lines.on('line', onStdoutLine)
   try {
     const info = await new Promise<Info>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`${script} printed no ready line within ${readyTimeoutMs} ms`)),
         readyTimeoutMs,
       )
-      lines.once('line', (line) => {
-        clearTimeout(timer)
+      const onLine = (line: string) => {
+        let parsed: unknown
         try {
-          resolve(JSON.parse(line) as Info)
+          parsed = JSON.parse(line)
         } catch (error) {
+          if (isReadyLine !== undefined) return
+          clearTimeout(timer)
           reject(new Error(`${script} printed a ready line that is not JSON`, { cause: error }))
+          return
         }
-      })
+        if (isReadyLine !== undefined && !isReadyLine(parsed)) return
+        clearTimeout(timer)
+        lines.off('line', onLine)
+        resolve(parsed as Info)
+      }
+      lines.on('line', onLine)
       child.once('exit', (code, signal) => {
         clearTimeout(timer)
         reject(new Error(`${script} exited (${signal ?? code}) before it was ready:\n${stderrTail()}`))

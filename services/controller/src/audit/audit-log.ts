@@ -41,6 +41,9 @@ export interface AuditLog {
   record(event: AuditEvent): void
 }
 
+/** One audit line as written: the event plus its envelope (the shape tests and log pipelines parse). */
+export type AuditLine = AuditEvent & { audit: typeof AUDIT_LINE_VERSION; time: string; controller: string }
+
 /** Version of the line's shape; bumped only for incompatible changes. */
 export const AUDIT_LINE_VERSION = 1
 

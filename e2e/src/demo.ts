@@ -1,220 +1,158 @@
 /**
  * @module
- * The README's demo: what vault-controller does, shown on the testkit servers.
+ * The README's demo: the whole vault-controller flow, as real processes on the testkit servers.
  *
- * It starts vault-dev and kube-dev as real processes, sets Vault up the way an operator
- * would (a policy and an orphan, periodic token role), creates a pod the way a workload
- * would (annotations asking for a policy and a TTL), proves the pod's identity with a
- * projected service-account token checked against the cluster's JWKS, mints a
- * response-wrapped token through the role and unwraps it exactly once — with the real
- * clients (@kubernetes/client-node, node-vault, jose). Tokens are never printed:
- * only accessors, which is also what our audit trail records.
+ * kube-dev plays the cluster and vault-dev plays Vault. Vault is set up the way an operator
+ * would (pod policies, an orphan token role, a controller policy with no root and `sudo` on one
+ * path only); the platform team's allow-list is written; the controller starts with its own
+ * Kubernetes and Vault identities. Then a workload's pod asks for Vault through annotations, and
+ * its init container (the real vault-init bundle, on the pod's own loopback IP) gets a token:
+ * the demo shows the files it wrote, what Vault says about the token, the controller's audit
+ * line, the Event and the annotations on the pod. A pod asking for more than the allow-list
+ * grants is refused with nothing minted, and deleting the first pod revokes its token.
+ *
+ * Tokens are never printed: only accessors, which is also what the audit trail records.
+ * It reuses the e2e harness (e2e/src/harness), so the demo is the same world the tests check.
  */
-import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node'
-import { createRemoteJWKSet, jwtVerify } from 'jose'
-import NodeVault from 'node-vault'
-import { artifacts } from './paths.ts'
-import { type RunningProcess, startNodeProcess } from './processes.ts'
-
-interface VaultDevInfo {
-  addr: string
-  rootToken: string
-}
-interface KubeDevInfo {
-  server: string
-  token: string
-  issuer: string
-}
+import { statSync } from 'node:fs'
+import { ISSUANCE_ANNOTATION } from '@vault-controller/protocol'
+import { waitFor } from '@vault-controller/testkit'
+import { type E2eEnvironment, startE2eEnvironment } from './harness/e2e-environment.ts'
 
 const NAMESPACE = 'shop'
-const SERVICE_ACCOUNT = 'web'
-const POD = 'web-7d9c4'
-const POD_IP = '127.0.0.42'
-const ROLE = 'pod-tokens'
+
+/** What the platform team allows: the web service account in `shop` may have `web` and `db-*`. */
+const ALLOW_LIST = `# Who may ask for what. Anything not matched is denied.
+rules:
+  - name: shop-web
+    namespaces: ["shop"]
+    serviceAccounts: ["web"]
+    policies: ["web", "db-*"]
+    ttl:
+      default: 1h
+      max: 24h
+`
 
 const say = (line = '') => process.stdout.write(`${line}\n`)
 const step = (n: number, title: string) => say(`\n── ${n}. ${title}`)
 const show = (label: string, value: unknown) =>
-  say(`   ${label.padEnd(22)} ${typeof value === 'string' ? value : JSON.stringify(value)}`)
+  say(`   ${label.padEnd(24)} ${typeof value === 'string' ? value : JSON.stringify(value)}`)
+const indent = (text: string) => {
+  for (const line of text.trimEnd().split('\n')) say(`     ${line}`)
+}
 
 async function main(): Promise<void> {
-  const running: RunningProcess<unknown>[] = []
+  step(1, 'Start the world: kube-dev (the cluster), vault-dev (Vault), the controller')
+  say('   Vault is set up as an operator would: pod policies, an orphan token role, and a controller')
+  say("   policy with no root and sudo only on the role's create path. The controller reads the")
+  say('   allow-list below; it has its own Kubernetes identity with the least RBAC.')
+  indent(ALLOW_LIST)
+  const env = await startE2eEnvironment({ allowList: ALLOW_LIST })
   try {
-    step(1, 'Start the test servers (real processes, loopback only)')
-    const vaultDev = await startNodeProcess<VaultDevInfo>(artifacts.vaultDev, ['--port', '0'])
-    running.push(vaultDev)
-    const kubeDev = await startNodeProcess<KubeDevInfo>(artifacts.kubeDev, ['--port', '0'])
-    running.push(kubeDev)
-    show('vault-dev', vaultDev.info.addr)
-    show('kube-dev', kubeDev.info.server)
-    show('cluster issuer', kubeDev.info.issuer)
-
-    const kc = new KubeConfig()
-    kc.loadFromOptions({
-      clusters: [{ name: 'kube-dev', server: kubeDev.info.server, skipTLSVerify: true }],
-      users: [{ name: 'admin', token: kubeDev.info.token }],
-      contexts: [{ name: 'kube-dev', cluster: 'kube-dev', user: 'admin' }],
-      currentContext: 'kube-dev',
-    })
-    const core = kc.makeApiClient(CoreV1Api)
-    const admin = NodeVault({ endpoint: vaultDev.info.addr, token: vaultDev.info.rootToken })
-
-    step(2, 'The platform team sets Vault up (policy + orphan, periodic token role)')
-    await admin.write('sys/policy/web', { policy: 'path "secret/data/web/*" { capabilities = ["read"] }' })
-    await admin.write(`auth/token/roles/${ROLE}`, {
-      allowed_policies: ['web'],
-      orphan: true,
-      token_period: '1h',
-    })
-    const role = await admin.read(`auth/token/roles/${ROLE}`)
-    show('policy', 'web: read secret/data/web/*')
-    show(`role ${ROLE}`, {
-      allowed_policies: role.data.allowed_policies,
-      orphan: role.data.orphan,
-      token_period: role.data.token_period,
-    })
-
-    step(3, 'A workload asks for Vault through pod annotations')
-    await core.createNamespace({ body: { metadata: { name: NAMESPACE } } })
-    await core.createNamespacedServiceAccount({
-      namespace: NAMESPACE,
-      body: { metadata: { name: SERVICE_ACCOUNT } },
-    })
-    const created = await core.createNamespacedPod({
-      namespace: NAMESPACE,
-      body: {
-        metadata: {
-          name: POD,
-          annotations: { 'vaultproject.io/policies': 'web', 'vaultproject.io/ttl': '1h' },
-        },
-        spec: {
-          serviceAccountName: SERVICE_ACCOUNT,
-          initContainers: [{ name: 'vault-init', image: 'vault-init:dev' }],
-          containers: [{ name: 'app', image: 'shop/web:1.0' }],
-        },
-      },
-    })
-    // The kubelet gives the pod an IP and starts its init container.
-    await kubelet(kubeDev.info, { podIP: POD_IP, hostIP: '127.0.0.1', initContainers: 'running' })
-    const pod: V1Pod = await core.readNamespacedPod({ name: POD, namespace: NAMESPACE })
-    show('pod', `${NAMESPACE}/${POD} uid=${created.metadata?.uid}`)
-    show('annotations', pod.metadata?.annotations ?? {})
-    show('phase / pod IP', `${pod.status?.phase} / ${pod.status?.podIP}`)
-
-    step(4, "The pod proves who it is: a projected token, verified against the cluster's JWKS")
-    const tokenRequest = await core.createNamespacedServiceAccountToken({
-      name: SERVICE_ACCOUNT,
-      namespace: NAMESPACE,
-      body: {
-        spec: {
-          audiences: ['vault-controller'],
-          expirationSeconds: 600,
-          boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: POD, uid: created.metadata?.uid ?? '' },
-        },
-      },
-    })
-    const jwks = createRemoteJWKSet(new URL('/openid/v1/jwks', kubeDev.info.server), {
-      headers: { authorization: `Bearer ${kubeDev.info.token}` },
-    })
-    const { payload, protectedHeader } = await jwtVerify(tokenRequest.status?.token ?? '', jwks, {
-      issuer: kubeDev.info.issuer,
-      audience: 'vault-controller',
-      algorithms: ['RS256'],
-    })
-    const claims = payload['kubernetes.io'] as { pod: { name: string; uid: string } }
-    show('signature', `${protectedHeader.alg}, kid ${protectedHeader.kid?.slice(0, 12)}…, verified`)
-    show('subject', payload.sub ?? '')
-    show('bound pod', `${claims.pod.name} uid=${claims.pod.uid}`)
-    show('same live pod?', claims.pod.uid === pod.metadata?.uid ? 'yes (UID matches)' : 'NO')
-
-    step(5, 'Vault mints an orphan, periodic token through the role, response-wrapped for 60 s')
-    const minted = await admin.write(
-      `auth/token/create/${ROLE}`,
-      {
-        policies: ['web'],
-        display_name: `${NAMESPACE}-${POD}`,
-        meta: {
-          namespace: NAMESPACE,
-          pod_name: POD,
-          pod_uid: pod.metadata?.uid ?? '',
-          pod_ip: POD_IP,
-          service_account: SERVICE_ACCOUNT,
-        },
-      },
-      { headers: { 'X-Vault-Wrap-TTL': '60s' } },
-    )
-    const wrapInfo = minted.wrap_info as {
-      token: string
-      accessor: string
-      ttl: number
-      wrapped_accessor: string
-    }
-    show('wrapping accessor', wrapInfo.accessor)
-    show('token accessor', wrapInfo.wrapped_accessor)
-    show('wrap TTL', `${wrapInfo.ttl}s, single use`)
-    show('wrapping token', `[never printed: ${wrapInfo.token.length} characters]`)
-
-    step(6, 'Only the holder of the wrapping token can unwrap it, exactly once')
-    const unwrapper = NodeVault({ endpoint: vaultDev.info.addr })
-    const unwrapped = await unwrapper.write('sys/wrapping/unwrap', undefined, {
-      headers: { 'X-Vault-Token': wrapInfo.token },
-    })
-    const auth = unwrapped.auth as { client_token: string; accessor: string; policies: string[] }
-    const self = await unwrapper.read('auth/token/lookup-self', {
-      headers: { 'X-Vault-Token': auth.client_token },
-    })
-    show('token policies', self.data.policies)
-    show('orphan / renewable', `${self.data.orphan} / ${self.data.renewable}`)
-    show('ttl', `${self.data.ttl}s (periodic: renewing resets it to the role's period)`)
-    show('metadata', self.data.meta)
-    show(
-      'accessor',
-      `${self.data.accessor} (matches step 5: ${self.data.accessor === wrapInfo.wrapped_accessor})`,
-    )
-    try {
-      await unwrapper.write('sys/wrapping/unwrap', undefined, {
-        headers: { 'X-Vault-Token': wrapInfo.token },
-      })
-      show('second unwrap', 'SUCCEEDED (this must never happen)')
-      process.exitCode = 1
-    } catch (error) {
-      const status = (error as { response?: { statusCode?: number } }).response?.statusCode
-      show('second unwrap', `refused (${status}: ${(error as Error).message})`)
-      say(
-        '   → a wrapping token that is already used means someone else unwrapped it: vault-init fails loudly.',
-      )
-    }
-
-    step(7, 'When the pod goes away, the token is revoked by accessor')
-    await admin.write('auth/token/revoke-accessor', { accessor: auth.accessor })
-    try {
-      await unwrapper.read('auth/token/lookup-self', { headers: { 'X-Vault-Token': auth.client_token } })
-      show('token after revoke', 'STILL VALID (this must never happen)')
-      process.exitCode = 1
-    } catch (error) {
-      show(
-        'token after revoke',
-        `rejected (${(error as { response?: { statusCode?: number } }).response?.statusCode})`,
-      )
-    }
-    say('\nDone. Next: the controller and vault-init do steps 4–7 for every pod, on their own.')
+    await demo(env)
   } finally {
-    await Promise.all(running.map((child) => child.stop()))
+    await env.close()
   }
 }
 
-async function kubelet(kube: KubeDevInfo, status: Record<string, string>): Promise<void> {
-  const response = await fetch(new URL(`/__testkit/kubelet/${NAMESPACE}/${POD}`, kube.server), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(status),
+async function demo(env: E2eEnvironment): Promise<void> {
+  show('vault-dev', env.vault.addr)
+  show('controller', `${env.controller.url} (ready)`)
+  const role = await env.vault.request<{ data: Record<string, unknown> }>(
+    'GET',
+    `auth/token/roles/${env.controllerEnv.VAULT_TOKEN_ROLE}`,
+  )
+  show(`token role`, {
+    name: env.controllerEnv.VAULT_TOKEN_ROLE,
+    orphan: role.data.orphan,
+    allowed_policies: role.data.allowed_policies,
+    allowed_policies_glob: role.data.allowed_policies_glob,
   })
-  if (!response.ok) throw new Error(`kubelet simulation failed: ${response.status} ${await response.text()}`)
+
+  step(2, 'A workload asks for Vault through pod annotations')
+  const pod = await env.createPod({
+    namespace: NAMESPACE,
+    name: 'web-7d9c4',
+    policies: 'web, db-read',
+    ttl: '2h',
+  })
+  show('pod', `${pod.ref} (service account ${pod.serviceAccount}, uid ${pod.uid})`)
+  show('pod IP', `${pod.ip} (its own loopback address)`)
+  show('annotations', { 'vaultproject.io/policies': 'web, db-read', 'vaultproject.io/ttl': '2h' })
+
+  step(3, "The pod's init container, vault-init, runs")
+  say('   It proves who it is with its projected service-account token, listens on the pod IP with a')
+  say("   fresh certificate, and tells the controller that certificate's SHA-256; the controller checks")
+  say('   the pod, the allow-list, claims the pod, mints a wrapped token and calls back, pinned.')
+  const run = await pod.startVaultInit()
+  const result = await run.done
+  for (const line of run.stderrLines()) {
+    const record = JSON.parse(line) as { level: string; msg: string; code?: string }
+    say(
+      `     vault-init ${record.level.padEnd(5)} ${record.msg}${record.code ? ` → exit ${record.code}` : ''}`,
+    )
+  }
+  if (result.code !== 0) throw new Error(`vault-init exited ${result.code}`)
+  show('exit code', `${result.code} after ${result.durationMs} ms`)
+
+  step(4, "The token arrived: files in the pod's memory volume, readable by the pod alone")
+  for (const path of [pod.tokenPath, pod.secretPath]) {
+    show(
+      path.slice(pod.outputDir.length + 1),
+      `mode ${(statSync(path).mode & 0o777).toString(8)}, ${statSync(path).size} bytes`,
+    )
+  }
+  const issuance = await pod.issuance()
+  if (issuance?.tokenAccessor === undefined) throw new Error('no issuance record on the pod')
+  const token = await env.vault.lookupAccessor(issuance.tokenAccessor)
+  if (token === undefined) throw new Error('the token is not alive in Vault')
+  say('   What Vault says about it (looked up by accessor):')
+  show('policies', token.policies)
+  show('orphan', token.orphan)
+  show('period / ttl', `${token.period ?? 'none'} s / ${token.ttl} s`)
+  show('metadata', token.meta)
+
+  step(5, 'The record: audit line, Event and annotations (accessors only, never a token)')
+  const audit = await env.controller.waitForAudit(
+    (line) => line.decision === 'issued' && line.pod.name === pod.name,
+  )
+  say('   audit line:')
+  indent(JSON.stringify(audit))
+  const events = await env.kube.podEvents(pod.namespace, pod.uid)
+  for (const event of events) show(`Event ${event.type}`, `${event.reason}: ${event.message}`)
+  const annotations = (await pod.read())?.metadata?.annotations ?? {}
+  show(ISSUANCE_ANNOTATION, annotations[ISSUANCE_ANNOTATION])
+  show('finalizers', (await pod.read())?.metadata?.finalizers)
+
+  step(6, 'A pod asking for more than the allow-list grants is refused, and nothing is minted')
+  const greedy = await env.createPod({ namespace: NAMESPACE, name: 'web-greedy', policies: 'web, admin' })
+  const tokensBefore = await env.vault.countTokens()
+  const refused = await greedy.runVaultInit({ env: { VAULT_INIT_DEADLINE: '5s' } })
+  const denial = await env.controller.waitForAudit(
+    (line) => line.decision === 'denied' && line.pod.name === greedy.name,
+  )
+  show('vault-init exit code', `${refused.code} (a permanent refusal ends it at once)`)
+  show('refused with', `${denial.code}: ${denial.message}`)
+  show('tokens in Vault', `${tokensBefore} before, ${await env.vault.countTokens()} after`)
+  const warnings = await env.kube.podEvents(greedy.namespace, greedy.uid)
+  for (const event of warnings) show(`Event ${event.type}`, `${event.reason}: ${event.message}`)
+
+  step(7, 'The pod goes away: its token is revoked, then the finalizer is removed')
+  await env.kube.deletePod(pod.namespace, pod.name, 0)
+  const revoked = await env.controller.waitForAudit(
+    (line) => line.decision === 'revoked' && line.pod.name === pod.name,
+  )
+  show('audit', `${revoked.decision} ${revoked.tokenAccessor}`)
+  await waitFor(async () => (await pod.read()) === undefined, {
+    description: 'the pod to be gone',
+    timeoutMs: 15_000,
+  })
+  show('pod', 'deleted (finalizer released)')
+  show('token in Vault', (await env.vault.lookupAccessor(issuance.tokenAccessor)) ? 'alive' : 'gone')
+  say('\nDone. Read docs/protocol-v1.md for the protocol, docs/allow-list.md for the rules.')
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(
-    `demo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  )
+  process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`)
   process.exitCode = 1
 })

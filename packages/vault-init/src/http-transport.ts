@@ -56,6 +56,8 @@ export interface HttpPostOptions {
 export interface HttpTransport {
   /** One POST; rejects with an {@link HttpRequestError} only. */
   post(url: string, options: HttpPostOptions): Promise<HttpAnswer>
+  /** One GET (no body); rejects with an {@link HttpRequestError} only. */
+  get(url: string, options: Omit<HttpPostOptions, 'body'>): Promise<HttpAnswer>
   /** Ends every request in flight. */
   close(): void
 }
@@ -107,7 +109,8 @@ export function createHttpTransport(caPem?: string, options: HttpTransportOption
     }),
   }
   return {
-    post: (url, postOptions) => post(agents, url, postOptions, maxResponseBytes),
+    post: (url, postOptions) => send(agents, 'POST', url, postOptions, maxResponseBytes),
+    get: (url, getOptions) => send(agents, 'GET', url, getOptions, maxResponseBytes),
     close: () => {
       agents.http.destroy()
       agents.https.destroy()
@@ -115,8 +118,9 @@ export function createHttpTransport(caPem?: string, options: HttpTransportOption
   }
 }
 
-function post(
+function send(
   agents: Agents,
+  method: 'GET' | 'POST',
   url: string,
   options: HttpPostOptions,
   maxResponseBytes: number,
@@ -154,12 +158,12 @@ function post(
     let request: ClientRequest
     try {
       request = (secure ? httpsRequest : http.request)(target, {
-        method: 'POST',
+        method,
         agent: secure ? agents.https : agents.http,
         headers: {
           'user-agent': USER_AGENT,
           ...options.headers,
-          'content-length': String(body?.byteLength ?? 0),
+          ...(method === 'POST' ? { 'content-length': String(body?.byteLength ?? 0) } : {}),
         },
       })
     } catch (error) {

@@ -378,6 +378,75 @@ describe('runVaultInit against vault-dev and a fake controller', () => {
     expect(await readdir(config.outputDir)).toEqual([])
   })
 
+  it('removes a delivered token the controller then revoked, and asks again', async () => {
+    // The controller's callback timed out while vault-init was unwrapping: it revoked the token it
+    // minted and answered with an error. The written token is dead: it must not be left for the app.
+    const seen: Delivered[] = []
+    let firstAccessor: string | undefined
+    const config = await setup([
+      async (request, answer) => {
+        const wrapInfo = await mintWrapped()
+        firstAccessor = wrapInfo.wrappedAccessor
+        seen.push(
+          await deliverPinned(request.callback.port, request.callback.certSha256, {
+            requestId: 'req-6',
+            wrapInfo,
+          }),
+        )
+        expect(
+          (await vaultCall('auth/token/revoke-accessor', { accessor: wrapInfo.wrappedAccessor })).status,
+        ).toBe(204)
+        answer(502, errorBody('VC_CALLBACK_FAILED', 'the callback timed out; token revoked', 'req-6'), {
+          'retry-after': '0',
+        })
+      },
+      deliverByCallback(undefined, seen),
+    ])
+    const result = await runVaultInit(config, deps({ sleep: async () => {} }))
+    expect(result).toMatchObject({ exitCode: 0, message: 'token written' })
+    expect(seen.map((s) => s.status)).toEqual([200, 200])
+    expect(controller?.requests).toHaveLength(2)
+    const secret = JSON.parse(await readFile(join(config.outputDir, 'secret.json'), 'utf8'))
+    expect(secret.auth.accessor).not.toBe(firstAccessor)
+    expect((await lookupAccessor(secret.auth.accessor)).status).toBe(200)
+    expect(logLines.some((line) => line.includes('files removed, asking again'))).toBe(true)
+  })
+
+  it('keeps a delivered token that is alive when the controller answers with an error afterwards', async () => {
+    const config = await setup([
+      async (request, answer) => {
+        const wrapInfo = await mintWrapped()
+        await deliverPinned(request.callback.port, request.callback.certSha256, {
+          requestId: 'req-7',
+          wrapInfo,
+        })
+        answer(500, errorBody('VC_INTERNAL', 'something broke after the delivery', 'req-7'))
+      },
+    ])
+    const result = await runVaultInit(config, deps())
+    expect(result).toMatchObject({
+      exitCode: 0,
+      message: 'token written; the controller answered with an error afterwards',
+    })
+    expect(controller?.requests).toHaveLength(1)
+    expect(await readdir(config.outputDir)).toEqual(['secret.json', 'token'])
+  })
+
+  it('on restart, replaces files whose token Vault refuses (revoked after a failed delivery)', async () => {
+    const config = await setup([deliverByCallback()])
+    const first = await runVaultInit(config, deps())
+    expect(first.exitCode).toBe(0)
+    const old = JSON.parse(await readFile(join(config.outputDir, 'secret.json'), 'utf8'))
+    expect((await vaultCall('auth/token/revoke-accessor', { accessor: old.auth.accessor })).status).toBe(204)
+
+    const again = await runVaultInit(config, deps())
+    expect(again).toMatchObject({ exitCode: 0, message: 'token written' })
+    expect(controller?.requests).toHaveLength(2)
+    const fresh = JSON.parse(await readFile(join(config.outputDir, 'secret.json'), 'utf8'))
+    expect(fresh.auth.accessor).not.toBe(old.auth.accessor)
+    expect((await lookupAccessor(fresh.auth.accessor)).status).toBe(200)
+  })
+
   it('refuses with exit 5 to overwrite token files of another pod', async () => {
     const config = await setup([deliverByCallback()])
     await writeFile(

@@ -23,8 +23,14 @@ import { type Logger, silentLogger } from './logger.ts'
 import { type PodIdentity, podMismatches, podUidFromServiceAccountToken } from './pod-identity.ts'
 import { Secret } from './secret.ts'
 import { SingleDelivery } from './single-delivery.ts'
-import { inspectTokenFiles, restoreTokenFile, writeTokenFiles } from './token-files.ts'
-import { revokeSelf, unwrap } from './vault-unwrap.ts'
+import {
+  type ExistingTokenFiles,
+  inspectTokenFiles,
+  removeTokenFiles,
+  restoreTokenFile,
+  writeTokenFiles,
+} from './token-files.ts'
+import { lookupSelf, revokeSelf, type TokenLiveness, unwrap } from './vault-unwrap.ts'
 
 export interface VaultInitDeps {
   logger?: Logger
@@ -111,14 +117,8 @@ async function run(config: VaultInitConfig, deps: VaultInitDeps, logger: Logger)
 
   const existing = await inspectTokenFiles(config.outputDir, pod)
   if (existing.state === 'present') {
-    if (!existing.tokenFileMatches) {
-      await restoreTokenFile(config.outputDir, existing.clientToken, config.fileMode)
-      logger.warn('token file was missing or changed; restored it from secret.json')
-    }
-    logger.info('token files for this pod already present; nothing to do', {
-      tokenAccessor: existing.tokenAccessor,
-    })
-    return { exitCode: exitCodes.OK, code: 'OK', message: 'token files already present for this pod' }
+    const done = await keepOrDiscardExisting(config, deps, logger, existing, cas.vault)
+    if (done !== undefined) return done
   }
   if (existing.state === 'foreign') {
     const message = `${config.outputDir}: ${existing.reason}; refusing to overwrite (is the volume shared or reused?)`
@@ -143,6 +143,50 @@ async function run(config: VaultInitConfig, deps: VaultInitDeps, logger: Logger)
   }
 }
 
+/**
+ * Token files from an earlier run of this init container (it restarted): keep them and exit 0,
+ * unless Vault refuses their token (the controller revoked it after a failed delivery), in which
+ * case they are removed and the run asks again. Returns undefined to go on asking.
+ */
+async function keepOrDiscardExisting(
+  config: VaultInitConfig,
+  deps: VaultInitDeps,
+  logger: Logger,
+  existing: Extract<ExistingTokenFiles, { state: 'present' }>,
+  vaultCa: string | undefined,
+): Promise<VaultInitResult | undefined> {
+  const transport = (deps.createTransport ?? createHttpTransport)(vaultCa)
+  let liveness: TokenLiveness
+  try {
+    liveness = await lookupSelf(existing.clientToken, {
+      vaultAddr: config.vaultAddr,
+      transport,
+      timeoutMs: VAULT_CALL_TIMEOUT_MS,
+    })
+  } finally {
+    transport.close()
+  }
+  if (liveness.kind === 'invalid') {
+    await removeTokenFiles(config.outputDir)
+    logger.warn(
+      'token files from an earlier run hold a token Vault refuses (revoked); removed, asking again',
+      {
+        tokenAccessor: existing.tokenAccessor,
+      },
+    )
+    return undefined
+  }
+  if (!existing.tokenFileMatches) {
+    await restoreTokenFile(config.outputDir, existing.clientToken, config.fileMode)
+    logger.warn('token file was missing or changed; restored it from secret.json')
+  }
+  logger.info('token files for this pod already present; nothing to do', {
+    tokenAccessor: existing.tokenAccessor,
+    ...(liveness.kind === 'unknown' ? { tokenNotChecked: liveness.reason } : {}),
+  })
+  return { exitCode: exitCodes.OK, code: 'OK', message: 'token files already present for this pod' }
+}
+
 /** The state of one run once it talks to the network. */
 class Session {
   readonly #config: VaultInitConfig
@@ -159,6 +203,10 @@ class Session {
   /** Wrapping accessors whose unwrap may have reached Vault without an answer. */
   readonly #ambiguousUnwraps = new Set<string>()
   #server: CallbackServer | undefined
+  /** The client token written to the files (for a liveness check if the controller then reports an error). */
+  #written: Secret | undefined
+  /** Succeeds the run if the controller's answer to a callback delivery never comes. */
+  #answerGrace: NodeJS.Timeout | undefined
   #result: VaultInitResult | undefined
   #settle: (result: VaultInitResult) => void = () => {}
   #lastError = 'no answer yet'
@@ -312,13 +360,7 @@ class Session {
   async #onAttempt(attempt: TokenAttempt): Promise<number | 'backoff' | undefined> {
     if (attempt.kind === 'answered') return this.#onAnswer(attempt.response)
     // An error or no answer at all.
-    if (this.#gate.accepted) {
-      this.#logger.warn('token written, but the controller answered with an error', {
-        error: attempt.kind === 'refused' ? attempt.code : attempt.message,
-      })
-      this.#succeed('token written; the controller answered with an error afterwards')
-      return undefined
-    }
+    if (this.#gate.accepted) return this.#recheckWrittenToken(attempt)
     if (attempt.kind === 'network') {
       this.#lastError = attempt.message
       this.#logger.warn('controller unreachable', { error: attempt.message })
@@ -340,6 +382,52 @@ class Session {
       message: attempt.message,
     })
     return attempt.retryAfterMs ?? 'backoff'
+  }
+
+  /**
+   * The token is written, yet the controller answered with an error: it may have given up on the
+   * delivery (its callback timed out while we were unwrapping) and revoked the token. A revoked
+   * token must not be left for the app: check it, and if Vault refuses it, remove the files and
+   * ask again (the controller marked the issuance failed, so a new request is allowed).
+   */
+  async #recheckWrittenToken(
+    attempt: Exclude<TokenAttempt, { kind: 'answered' }>,
+  ): Promise<'backoff' | undefined> {
+    const error = attempt.kind === 'refused' ? attempt.code : attempt.message
+    const liveness =
+      this.#written === undefined
+        ? ({ kind: 'unknown', reason: 'no token in memory' } as const)
+        : await lookupSelf(this.#written, {
+            vaultAddr: this.#config.vaultAddr,
+            transport: this.#vault,
+            timeoutMs: VAULT_CALL_TIMEOUT_MS,
+          })
+    if (liveness.kind !== 'invalid') {
+      this.#logger.warn('token written, but the controller answered with an error', {
+        error,
+        token: liveness.kind === 'alive' ? 'alive' : `not checked: ${liveness.reason}`,
+      })
+      this.#succeed('token written; the controller answered with an error afterwards')
+      return undefined
+    }
+    clearTimeout(this.#answerGrace)
+    try {
+      await removeTokenFiles(this.#config.outputDir)
+    } catch (removeError) {
+      const message = `the written token was revoked and its files cannot be removed: ${errno(removeError)}`
+      this.#finish({ exitCode: exitCodes.LOCAL_FAILURE, code: 'VI_WRITE_FAILED', message })
+      return undefined
+    }
+    this.#written = undefined
+    this.#gate.reopen()
+    this.#lastError = `the controller revoked the delivered token (${error})`
+    this.#logger.warn(
+      'the controller revoked the token it delivered (its answer came too late); files removed, asking again',
+      {
+        error,
+      },
+    )
+    return 'backoff'
   }
 
   /** A 200 from the controller: delivered by callback, or the wrapped token in the answer. */
@@ -488,14 +576,14 @@ class Session {
       tokenAccessor: auth.accessor,
       outputDir: this.#config.outputDir,
     })
+    this.#written = auth.clientToken
     if (via === 'callback') {
       // The controller answers once it has our 200; if that answer is lost, the token is still in place.
-      this.#timers.push(
-        setTimeout(
-          () => this.#succeed("token written; the controller's answer did not arrive"),
-          this.#deps.answerGraceMs ?? DEFAULT_ANSWER_GRACE_MS,
-        ),
+      this.#answerGrace = setTimeout(
+        () => this.#succeed("token written; the controller's answer did not arrive"),
+        this.#deps.answerGraceMs ?? DEFAULT_ANSWER_GRACE_MS,
       )
+      this.#timers.push(this.#answerGrace)
     }
     return { status: 'accepted', tokenAccessor: wrapInfo.wrappedAccessor }
   }

@@ -20,6 +20,14 @@ export class SingleDelivery {
     this.#state = accepted ? 'done' : 'open'
   }
 
+  /**
+   * Opens a closed gate again: the accepted token turned out to be revoked (the controller gave
+   * up on the delivery and revoked it) and its files were removed, so a new delivery may come.
+   */
+  reopen(): void {
+    if (this.#state === 'done') this.#state = 'open'
+  }
+
   get accepted(): boolean {
     return this.#state === 'done'
   }

@@ -10,7 +10,7 @@
  * marker (the file the original's consumers watch), so when it exists both files are complete
  * and consistent. The same order lets a restarted init container recognise its own finished work.
  */
-import { readFile } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { SECRET_FILE_NAME, TOKEN_FILE_NAME } from '@vault-controller/protocol'
 import { writeFileAtomic } from './atomic-write.ts'
@@ -72,6 +72,15 @@ export async function inspectTokenFiles(outputDir: string, pod: PodIdentity): Pr
 /** Rewrites `token` from the client token recorded in `secret.json`. */
 export async function restoreTokenFile(outputDir: string, clientToken: Secret, mode: number): Promise<void> {
   await writeFileAtomic(join(outputDir, TOKEN_FILE_NAME), clientToken.reveal(), { mode })
+}
+
+/**
+ * Removes both files, `secret.json` (the "done" marker) first: used when the written token turned
+ * out to be revoked, so no app ever starts with it.
+ */
+export async function removeTokenFiles(outputDir: string): Promise<void> {
+  await rm(join(outputDir, SECRET_FILE_NAME), { force: true })
+  await rm(join(outputDir, TOKEN_FILE_NAME), { force: true })
 }
 
 async function readIfExists(path: string): Promise<string | undefined> {

@@ -80,6 +80,28 @@ export async function revokeSelf(token: Secret, options: VaultCallOptions): Prom
   }
 }
 
+/** Whether a token is alive: `alive`, `invalid` (Vault refuses it: revoked or expired), or unknown. */
+export type TokenLiveness = { kind: 'alive' } | { kind: 'invalid' } | { kind: 'unknown'; reason: string }
+
+/** `GET /v1/auth/token/lookup-self` as `token` (every token may look itself up, `default` policy). */
+export async function lookupSelf(token: Secret, options: VaultCallOptions): Promise<TokenLiveness> {
+  try {
+    const { status, body } = await options.transport.get(`${options.vaultAddr}/v1/auth/token/lookup-self`, {
+      headers: { 'x-vault-token': token.reveal(), 'x-vault-request': 'true' },
+      timeoutMs: options.timeoutMs,
+    })
+    if (status === 200) return { kind: 'alive' }
+    // Vault answers an unknown, revoked or expired token with 403 "permission denied".
+    if (status === 403) return { kind: 'invalid' }
+    return {
+      kind: 'unknown',
+      reason: `Vault lookup-self answered ${status}: ${vaultErrors(body).join('; ')}`,
+    }
+  } catch (error) {
+    return { kind: 'unknown', reason: `Vault lookup-self: ${describeNetworkError(error)}` }
+  }
+}
+
 function readAuth(body: string): UnwrappedAuth | undefined {
   try {
     const auth = (JSON.parse(body) as { auth?: unknown }).auth
@@ -97,7 +119,7 @@ function readAuth(body: string): UnwrappedAuth | undefined {
 }
 
 /** Vault's `errors` list, cut short; Vault never echoes tokens in it. */
-function vaultErrors(body: string): string[] {
+export function vaultErrors(body: string): string[] {
   try {
     const errors = (JSON.parse(body) as { errors?: unknown }).errors
     return Array.isArray(errors)

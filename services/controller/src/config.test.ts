@@ -37,7 +37,7 @@ describe('loadConfig', () => {
       identity: { mode: 'jwks', audience: 'vault-controller' },
       allowListFile: '/etc/vault-controller/allow-list.yaml',
       delivery: { mode: 'callback', connectTimeoutMs: 5000, totalTimeoutMs: 15_000 },
-      limits: { requestDeadlineMs: 30_000, rateLimit: { max: 10, windowMs: 60_000 } },
+      limits: { requestDeadlineMs: 30_000, rateLimit: { max: 1200, windowMs: 60_000 } },
       shutdownDelayMs: 5000,
       revocation: { giveUpAfterMs: 3_600_000 },
     })

@@ -71,7 +71,7 @@ export const ConfigSchema = Type.Object({
   ALLOW_LIST_FILE: Path,
   DELIVERY_MODE: oneOf(DELIVERY_MODES, { default: 'callback' }),
   REQUEST_DEADLINE: Duration('30s'),
-  RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 10 }),
+  RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 1200 }),
   RATE_LIMIT_WINDOW: Duration('1m'),
   SHUTDOWN_DELAY: Duration('5s'),
   AUDIT_LOG_FILE: Type.Optional(Path),

@@ -101,6 +101,11 @@ export const errorCodes = {
   },
   VC_ROOT_POLICY_REFUSED: { status: 403, retryable: false, description: 'The root policy is never granted.' },
   VC_TTL_ABOVE_MAX: { status: 403, retryable: false, description: "Requested TTL above the rule's maximum." },
+  VC_TTL_NOT_ALLOWED: {
+    status: 403,
+    retryable: false,
+    description: 'The matching rule has a fixed TTL and the requested TTL is another.',
+  },
 
   // One token per pod (step 4).
   VC_ALREADY_ISSUED: {

@@ -1,8 +1,6 @@
 /**
  * @module
- * The allow-list's denial reasons as protocol error codes. A rule with a fixed TTL refusing another
- * TTL has no code of its own in protocol v1; it answers `VC_TTL_ABOVE_MAX` (403, the TTL is not
- * acceptable) and its message says what the rule allows.
+ * The allow-list's denial reasons as protocol error codes, one each.
  */
 import type { ErrorCode } from '@vault-controller/protocol'
 import type { DenialReason } from '../policy/index.ts'
@@ -12,7 +10,7 @@ export const denialCodes: Record<DenialReason, ErrorCode> = {
   'policy-not-allowed': 'VC_POLICY_NOT_ALLOWED',
   'root-forbidden': 'VC_ROOT_POLICY_REFUSED',
   'ttl-above-max': 'VC_TTL_ABOVE_MAX',
-  'ttl-not-allowed': 'VC_TTL_ABOVE_MAX',
+  'ttl-not-allowed': 'VC_TTL_NOT_ALLOWED',
   'invalid-policies-annotation': 'VC_POLICIES_ANNOTATION_INVALID',
   'invalid-ttl-annotation': 'VC_TTL_ANNOTATION_INVALID',
 }

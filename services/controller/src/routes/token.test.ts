@@ -631,6 +631,17 @@ describe('POST /v1/token, refusals mint nothing', () => {
       event: true,
     },
     {
+      name: 'another TTL than the fixed one of its rule',
+      pod: {
+        namespace: 'batch',
+        serviceAccount: 'worker',
+        annotations: { 'vaultproject.io/policies': 'batch', 'vaultproject.io/ttl': '2h' },
+      },
+      status: 403,
+      code: 'VC_TTL_NOT_ALLOWED',
+      event: true,
+    },
+    {
       name: 'a malformed TTL',
       pod: { annotations: { 'vaultproject.io/policies': 'web', 'vaultproject.io/ttl': 'soon' } },
       status: 400,

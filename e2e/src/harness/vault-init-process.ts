@@ -35,11 +35,13 @@ export interface VaultInitOptions {
   source: string
   /** Killed (SIGKILL) after this long: every run is bounded. Default 30 s. */
   killAfterMs?: number
+  /** Command-line arguments (`['sidecar']` for the renewal sidecar). Default none. */
+  args?: readonly string[]
 }
 
 export function startVaultInit(options: VaultInitOptions): VaultInitRun {
   const started = Date.now()
-  const child = spawn(process.execPath, [artifacts.vaultInit], {
+  const child = spawn(process.execPath, [artifacts.vaultInit, ...(options.args ?? [])], {
     env: { PATH: process.env.PATH ?? '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -69,4 +71,33 @@ export function startVaultInit(options: VaultInitOptions): VaultInitRun {
     })
   })
   return { done, stderrLines: () => [...stderr], kill: () => child.kill('SIGTERM') }
+}
+
+export interface VaultInitSidecarOptions {
+  /** The pod whose init container already wrote its files into `outputDir`. */
+  pod: { namespace: string; name: string; ref: string; outputDir: string }
+  vaultAddr: string
+  output: OutputCapture
+  /** Extra or overriding variables. */
+  env?: Record<string, string>
+  /** Default 60 s. */
+  killAfterMs?: number
+}
+
+/** The renewal sidecar (`vault-init sidecar`) of a pod, with the variables its container would have. */
+export function runVaultInitSidecar(options: VaultInitSidecarOptions): VaultInitRun {
+  return startVaultInit({
+    source: `vault-init sidecar ${options.pod.ref}`,
+    output: options.output,
+    args: ['sidecar'],
+    killAfterMs: options.killAfterMs ?? 60_000,
+    env: {
+      POD_NAME: options.pod.name,
+      POD_NAMESPACE: options.pod.namespace,
+      VAULT_ADDR: options.vaultAddr,
+      VAULT_INIT_OUTPUT_DIR: options.pod.outputDir,
+      NO_PROXY: '127.0.0.0/8,localhost',
+      ...options.env,
+    },
+  })
 }

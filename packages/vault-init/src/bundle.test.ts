@@ -27,6 +27,34 @@ describe('single-file bundle', () => {
     const help = await run(process.execPath, [outfile, '--help'], { cwd: dir })
     expect(help.stdout).toContain('VAULT_CONTROLLER_ADDR')
     expect(help.stdout).toContain('143')
+    expect(help.stdout).toContain('sidecar')
+    expect(help.stdout).toContain('VAULT_INIT_MODE')
+  })
+
+  it('runs the sidecar mode from an argument or VAULT_INIT_MODE, and refuses to start without the files', async () => {
+    const outfile = join(dir, 'vault-init.mjs')
+    const env = { VAULT_ADDR: 'http://127.0.0.1:1', VAULT_INIT_OUTPUT_DIR: dir }
+    for (const [args, extra] of [
+      [['sidecar'], {}],
+      [[], { VAULT_INIT_MODE: 'sidecar' }],
+    ] as const) {
+      const failure = await run(process.execPath, [outfile, ...args], {
+        cwd: dir,
+        env: { ...env, ...extra },
+      }).catch((e) => e)
+      expect(failure.code).toBe(7)
+      expect(failure.stderr).toContain('NO_TOKEN_FILES')
+      expect(failure.stderr).toContain('the vault-init init container must run')
+    }
+    const conflict = await run(process.execPath, [outfile, 'sidecar'], {
+      cwd: dir,
+      env: { ...env, VAULT_INIT_MODE: 'init' },
+    }).catch((e) => e)
+    expect(conflict.code).toBe(1)
+    const missing = await run(process.execPath, [outfile, 'sidecar'], { cwd: dir, env: {} }).catch((e) => e)
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toContain('VAULT_ADDR: required')
+    expect(missing.stderr).not.toContain('VAULT_CONTROLLER_ADDR')
   })
 
   it('exits 1 and names every bad variable', async () => {

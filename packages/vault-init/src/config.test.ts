@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_SA_TOKEN_FILE, parseConfig } from './config.ts'
+import { DEFAULT_SA_TOKEN_FILE, parseConfig, parseSidecarConfig } from './config.ts'
 import { parseDurationMs } from './duration.ts'
 
 const minimal = {
@@ -109,5 +109,44 @@ describe('parseDurationMs', () => {
 
   it.each(['', '0', '0s', '-5s', '5 m', '5x', '1.5', 's', '5m-1s'])('refuses %j', (text) => {
     expect(parseDurationMs(text).ok).toBe(false)
+  })
+})
+
+describe('parseSidecarConfig', () => {
+  it('needs only VAULT_ADDR and ignores the init mode’s variables', () => {
+    expect(parseSidecarConfig({ ...minimal, VAULT_CONTROLLER_ADDR: 'not a url' })).toEqual({
+      ok: true,
+      warnings: [],
+      config: {
+        vaultAddr: 'https://vault.vault.svc:8200',
+        outputDir: '/var/run/secrets/vaultproject.io',
+        pod: { namespace: 'payments', name: 'web-1' },
+        logLevel: 'info',
+      },
+    })
+    expect(
+      parseSidecarConfig({ VAULT_ADDR: 'http://127.0.0.1:8200', VAULT_CACERT: '/ca.pem' }),
+    ).toMatchObject({
+      ok: true,
+      config: { vaultCaFile: '/ca.pem' },
+    })
+  })
+
+  it('names every bad variable', () => {
+    expect(
+      parseSidecarConfig({
+        POD_NAME: 'web-1',
+        VAULT_INIT_OUTPUT_DIR: 'relative',
+        VAULT_INIT_LOG_LEVEL: 'loud',
+      }),
+    ).toEqual({
+      ok: false,
+      errors: [
+        'VAULT_ADDR: required',
+        'VAULT_INIT_OUTPUT_DIR: must be an absolute path',
+        'POD_NAME and POD_NAMESPACE: set both or neither',
+        'VAULT_INIT_LOG_LEVEL: must be one of debug, info, warn, error',
+      ],
+    })
   })
 })

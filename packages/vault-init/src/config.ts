@@ -8,6 +8,8 @@
  * `VAULT_ADDR`, `VAULT_CONTROLLER_ADDR`), but the two addresses are now required: the original
  * defaults were plain-HTTP short names, and a security component should not guess where to send
  * the pod's identity token.
+ *
+ * The sidecar mode reads its own, smaller set (`parseSidecarConfig`): it only talks to Vault.
  */
 import { isIP } from 'node:net'
 import {
@@ -73,10 +75,8 @@ export const environmentHelp: ReadonlyArray<readonly [string, string, string]> =
 
 type Env = Readonly<Record<string, string | undefined>>
 
-/** Reads and validates the whole configuration; never throws. */
-export function parseConfig(env: Env): ConfigResult {
-  const errors: string[] = []
-  const warnings: string[] = []
+/** The variable readers both modes share; each records what is wrong in `errors`. */
+function envReader(env: Env, errors: string[], warnings: string[]) {
   const value = (name: string): string | undefined => {
     const raw = env[name]
     return raw === undefined || raw.trim() === '' ? undefined : raw.trim()
@@ -86,16 +86,6 @@ export function parseConfig(env: Env): ConfigResult {
     if (raw === undefined) errors.push(`${name}: required`)
     return raw ?? ''
   }
-
-  const podName = required('POD_NAME')
-  if (podName !== '' && !isDns1123(podName, DNS_1123_SUBDOMAIN_PATTERN, DNS_1123_SUBDOMAIN_MAX_LENGTH)) {
-    errors.push('POD_NAME: must be a Kubernetes pod name (DNS-1123 subdomain)')
-  }
-  const podNamespace = required('POD_NAMESPACE')
-  if (podNamespace !== '' && !isDns1123(podNamespace, DNS_1123_LABEL_PATTERN, DNS_1123_LABEL_MAX_LENGTH)) {
-    errors.push('POD_NAMESPACE: must be a Kubernetes namespace name (DNS-1123 label)')
-  }
-
   const url = (name: string): string => {
     const raw = required(name)
     if (raw === '') return ''
@@ -122,6 +112,35 @@ export function parseConfig(env: Env): ConfigResult {
     }
     return `${parsed.origin}${parsed.pathname}`.replace(/\/+$/, '')
   }
+  const outputDir = (): string => {
+    const dir = value('VAULT_INIT_OUTPUT_DIR') ?? DEFAULT_OUTPUT_DIR
+    if (!dir.startsWith('/')) errors.push('VAULT_INIT_OUTPUT_DIR: must be an absolute path')
+    return dir
+  }
+  const logLevel = (): LogLevel => {
+    const levelText = (value('VAULT_INIT_LOG_LEVEL') ?? 'info').toLowerCase()
+    const level = logLevels.find((candidate) => candidate === levelText)
+    if (level === undefined) errors.push(`VAULT_INIT_LOG_LEVEL: must be one of ${logLevels.join(', ')}`)
+    return level ?? 'info'
+  }
+  return { value, required, url, outputDir, logLevel }
+}
+
+/** Reads and validates the whole configuration; never throws. */
+export function parseConfig(env: Env): ConfigResult {
+  const errors: string[] = []
+  const warnings: string[] = []
+  const { value, required, url, ...read } = envReader(env, errors, warnings)
+
+  const podName = required('POD_NAME')
+  if (podName !== '' && !isDns1123(podName, DNS_1123_SUBDOMAIN_PATTERN, DNS_1123_SUBDOMAIN_MAX_LENGTH)) {
+    errors.push('POD_NAME: must be a Kubernetes pod name (DNS-1123 subdomain)')
+  }
+  const podNamespace = required('POD_NAMESPACE')
+  if (podNamespace !== '' && !isDns1123(podNamespace, DNS_1123_LABEL_PATTERN, DNS_1123_LABEL_MAX_LENGTH)) {
+    errors.push('POD_NAMESPACE: must be a Kubernetes namespace name (DNS-1123 label)')
+  }
+
   const vaultAddr = url('VAULT_ADDR')
   const controllerAddr = url('VAULT_CONTROLLER_ADDR')
 
@@ -142,8 +161,7 @@ export function parseConfig(env: Env): ConfigResult {
     errors.push(`${name}: must be an IPv4 or IPv6 address`)
   }
 
-  const outputDir = value('VAULT_INIT_OUTPUT_DIR') ?? DEFAULT_OUTPUT_DIR
-  if (!outputDir.startsWith('/')) errors.push('VAULT_INIT_OUTPUT_DIR: must be an absolute path')
+  const outputDir = read.outputDir()
 
   let fileMode = DEFAULT_OUTPUT_FILE_MODE
   const modeText = value('VAULT_INIT_FILE_MODE')
@@ -176,9 +194,7 @@ export function parseConfig(env: Env): ConfigResult {
   const vaultCaFile = value('VAULT_CACERT')
   const controllerCaFile = value('VAULT_CONTROLLER_CACERT')
 
-  const levelText = (value('VAULT_INIT_LOG_LEVEL') ?? 'info').toLowerCase()
-  const logLevel = logLevels.find((level) => level === levelText)
-  if (logLevel === undefined) errors.push(`VAULT_INIT_LOG_LEVEL: must be one of ${logLevels.join(', ')}`)
+  const logLevel = read.logLevel()
 
   if (errors.length > 0) return { ok: false, errors }
   return {
@@ -198,7 +214,61 @@ export function parseConfig(env: Env): ConfigResult {
       requestTimeoutMs,
       ...(vaultCaFile === undefined ? {} : { vaultCaFile }),
       ...(controllerCaFile === undefined ? {} : { controllerCaFile }),
-      logLevel: logLevel ?? 'info',
+      logLevel,
+    },
+  }
+}
+
+/** The sidecar's configuration (`vault-init sidecar`): it only talks to Vault. */
+export interface SidecarConfig {
+  /** Vault's base URL, without a trailing slash. */
+  vaultAddr: string
+  /** Where the init container wrote `token` and `secret.json`. */
+  outputDir: string
+  /** When set (downward API), `secret.json` must name this pod. */
+  pod?: { namespace: string; name: string }
+  vaultCaFile?: string
+  logLevel: LogLevel
+}
+
+export type SidecarConfigResult =
+  | { ok: true; config: SidecarConfig; warnings: string[] }
+  | { ok: false; errors: string[] }
+
+/** The variables the sidecar reads (for `--help` and the docs). */
+export const sidecarEnvironmentHelp: ReadonlyArray<readonly [string, string, string]> = [
+  ['VAULT_ADDR', 'required', 'Vault’s URL, for renew-self (https:// outside loopback)'],
+  ['VAULT_INIT_OUTPUT_DIR', DEFAULT_OUTPUT_DIR, 'where the init container wrote token and secret.json'],
+  ['POD_NAME', '(unset)', 'when set with POD_NAMESPACE, secret.json must name this pod'],
+  ['POD_NAMESPACE', '(unset)', 'see POD_NAME'],
+  ['VAULT_CACERT', '(system CAs)', 'PEM file of CAs trusted for Vault'],
+  ['VAULT_INIT_LOG_LEVEL', 'info', 'debug, info, warn or error'],
+]
+
+/** Reads and validates the sidecar's configuration; never throws. */
+export function parseSidecarConfig(env: Env): SidecarConfigResult {
+  const errors: string[] = []
+  const warnings: string[] = []
+  const { value, url, ...read } = envReader(env, errors, warnings)
+  const vaultAddr = url('VAULT_ADDR')
+  const outputDir = read.outputDir()
+  const name = value('POD_NAME')
+  const namespace = value('POD_NAMESPACE')
+  if ((name === undefined) !== (namespace === undefined)) {
+    errors.push('POD_NAME and POD_NAMESPACE: set both or neither')
+  }
+  const vaultCaFile = value('VAULT_CACERT')
+  const logLevel = read.logLevel()
+  if (errors.length > 0) return { ok: false, errors }
+  return {
+    ok: true,
+    warnings,
+    config: {
+      vaultAddr,
+      outputDir,
+      ...(name === undefined || namespace === undefined ? {} : { pod: { namespace, name } }),
+      ...(vaultCaFile === undefined ? {} : { vaultCaFile }),
+      logLevel,
     },
   }
 }

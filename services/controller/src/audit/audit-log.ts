@@ -35,6 +35,8 @@ export interface AuditEvent {
   tokenAccessor?: string
   /** After a failed delivery: whether the minted token is known to be revoked. */
   revoked?: boolean
+  /** `legacy` for the original, unauthenticated protocol (`legacy/`); absent for protocol v1. */
+  protocol?: 'legacy'
 }
 
 export interface AuditLog {
@@ -79,6 +81,7 @@ export function createAuditLog(options: {
         wrappingAccessor: event.wrappingAccessor,
         tokenAccessor: event.tokenAccessor,
         revoked: event.revoked,
+        protocol: event.protocol,
       }
       for (const [key, value] of Object.entries(optional)) if (value !== undefined) line[key] = value
       options.write(`${JSON.stringify(line)}\n`)

@@ -27,6 +27,15 @@ export function checkPod(pod: PodView, identity: PodIdentity): PodRefusal | unde
       message: "the identity token's service account is not the pod's service account",
     }
   }
+  return checkPodState(pod)
+}
+
+/**
+ * The checks on the pod's own state, without an identity to compare (the legacy protocol has
+ * none): not being deleted, not hostNetwork (the node's address is not the pod's own), an IP, and
+ * still initialising (the push must reach the init container, not the app).
+ */
+export function checkPodState(pod: PodView): PodRefusal | undefined {
   if (pod.terminating) return { code: 'VC_POD_TERMINATING', message: 'the pod is being deleted' }
   if (pod.hostNetwork) {
     return {

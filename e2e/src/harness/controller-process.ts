@@ -6,6 +6,8 @@
  * harness sends it nothing before `/readyz` answers 200 (Vault reachable and unsealed). Its stdout (JSON logs and the
  * audit lines, `"audit":1`) and stderr go to the suite's OutputCapture.
  */
+
+import { once } from 'node:events'
 import type { AuditLine } from '@vault-controller/controller'
 import { waitFor } from '@vault-controller/testkit'
 import { artifacts } from '../paths.ts'
@@ -18,6 +20,8 @@ export interface ControllerProcess {
   /** `http://127.0.0.1:<port>` */
   readonly url: string
   readonly id: string
+  /** The process id (CPU time and memory are read from /proc by the bench). */
+  readonly pid: number | undefined
   /** Audit lines printed so far. */
   auditLines(): AuditLine[]
   /** Audit lines about one pod. */
@@ -25,7 +29,12 @@ export interface ControllerProcess {
   /** Waits until an audit line matching `predicate` was printed, and returns it. */
   waitForAudit(predicate: (line: AuditLine) => boolean, timeoutMs?: number): Promise<AuditLine>
   stderrTail(): string
+  /** The process has exited (stopped, killed or crashed). */
+  readonly exited: boolean
+  /** SIGTERM, then SIGKILL after 10 s; resolves once it has exited. */
   stop(): Promise<void>
+  /** Sends `signal` at once (SIGKILL: a crash, no shutdown of any kind); resolves once it has exited. */
+  kill(signal: NodeJS.Signals): Promise<void>
 }
 
 const LISTENING = /^Server listening at (http:\/\/127\.0\.0\.1:\d+)$/
@@ -68,12 +77,22 @@ export async function startController(options: {
   return {
     url,
     id,
+    pid: child.child.pid,
     auditLines: () => [...audit],
     auditFor: (namespace, name) =>
       audit.filter((line) => line.pod.namespace === namespace && line.pod.name === name),
     waitForAudit: (predicate, timeoutMs = 10_000) =>
       waitFor(() => audit.find(predicate), { timeoutMs, description: `an audit line from ${id}` }),
     stderrTail: () => child.stderrTail(),
+    get exited() {
+      return child.child.exitCode !== null || child.child.signalCode !== null
+    },
     stop: () => child.stop(10_000),
+    async kill(signal) {
+      if (child.child.exitCode !== null || child.child.signalCode !== null) return
+      const exited = once(child.child, 'exit')
+      child.child.kill(signal)
+      await exited
+    },
   }
 }

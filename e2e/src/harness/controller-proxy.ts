@@ -4,6 +4,10 @@
  * vault-init really sends (its callback port and certificate hash) but changed or repeated: point
  * the callback at a port where nothing listens, at a listener that never answers, at another
  * certificate; or send it several times at once. By default it forwards unchanged.
+ *
+ * Given several controllers it is also the one address in front of them (a Service): requests go
+ * round-robin, and a replica that refuses connections (stopped, killed) is skipped for the next
+ * one, as a Service drops an endpoint whose pod is gone.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -38,8 +42,26 @@ export interface ControllerProxy {
 
 const FORWARDED_HEADERS = ['authorization', 'content-type'] as const
 
-export async function startControllerProxy(controllerUrl: string): Promise<ControllerProxy> {
+/** One controller, several (round-robin), or a function answering the live ones. */
+export type ProxyTargets = string | readonly string[] | (() => readonly string[])
+
+export async function startControllerProxy(targets: ProxyTargets): Promise<ControllerProxy> {
+  const urls = () =>
+    typeof targets === 'function' ? targets() : typeof targets === 'string' ? [targets] : targets
+  let next = 0
   const forward = async (request: ProxiedRequest): Promise<ProxiedAnswer> => {
+    const live = urls()
+    for (let tried = 1; ; tried += 1) {
+      const url = live[next++ % live.length] ?? ''
+      try {
+        return await forwardTo(url, request)
+      } catch (error) {
+        const refused = (error as { cause?: { code?: unknown } }).cause?.code === 'ECONNREFUSED'
+        if (!refused || tried >= live.length) throw error
+      }
+    }
+  }
+  const forwardTo = async (controllerUrl: string, request: ProxiedRequest): Promise<ProxiedAnswer> => {
     const response = await fetch(new URL('/v1/token', controllerUrl), {
       method: 'POST',
       headers: request.headers,

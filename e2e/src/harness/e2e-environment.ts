@@ -2,9 +2,11 @@
  * @module
  * The whole world of one suite, started once per test file: kube-dev (with a signing key generated
  * for this run), Vault (vault-dev, or a real one, see e2e-targets.ts) configured as an operator
- * would, and one or more controller processes with their own Kubernetes identity (a kubeconfig
- * with a static token, RBAC `enforce` with exactly CONTROLLER_RBAC_RULES) and their own Vault token
- * (never root). Cases isolate themselves by namespace and pod name. `close()` stops every process
+ * would (the controller's real `setup-vault` command, vault-operator-setup.ts), and one or more
+ * controller processes with their own Kubernetes identity (a kubeconfig with a static token, RBAC
+ * `enforce` with exactly CONTROLLER_RBAC_RULES) and their own Vault identity: by default
+ * Kubernetes auth with the service account's own token (TokenRequest), or a token file (never
+ * root). Cases isolate themselves by namespace and pod name. `close()` stops every process
  * and removes every file.
  *
  * @example
@@ -18,7 +20,7 @@ import { DEFAULT_CALLBACK_PORT } from '@vault-controller/protocol'
 import { artifacts } from '../paths.ts'
 import { type RunningProcess, startNodeProcess } from '../processes.ts'
 import { type ControllerProcess, startController } from './controller-process.ts'
-import type { IdentityMode } from './controller-rbac.ts'
+import { CONTROLLER_RBAC_RULES, controllerRbacRules, type IdentityMode } from './controller-rbac.ts'
 import { e2eTargets } from './e2e-targets.ts'
 import { KubeAdmin } from './kube-admin.ts'
 import { KubeDevControl } from './kube-dev-control.ts'
@@ -29,7 +31,13 @@ import { createSimulatedPod, type PodOptions, type PodWorld, type SimulatedPod }
 import { generateSigningKeyPem } from './token-forgery.ts'
 import { VaultAdmin } from './vault-admin.ts'
 import { VaultDevControl } from './vault-dev-control.ts'
-import { setUpVaultForController, type VaultSetup } from './vault-operator-setup.ts'
+import {
+  CONTROLLER_AUTH_ROLE,
+  CONTROLLER_JWT_AUDIENCE,
+  type ControllerVaultAuth,
+  setUpVaultForController,
+  type VaultSetup,
+} from './vault-operator-setup.ts'
 
 /** The allow-list of the suites: namespaces `e2e-*`, service account `web`. */
 export const E2E_ALLOW_LIST = `# e2e allow-list (default deny)
@@ -46,12 +54,21 @@ rules:
 export const CONTROLLER_NAMESPACE = 'vault-system'
 export const CONTROLLER_SERVICE_ACCOUNT = 'vault-controller'
 export const NODE_NAME = 'e2e-node-1'
+/** The service account whose token Vault sends its TokenReviews with (Vault outside the cluster). */
+export const TOKEN_REVIEWER_SERVICE_ACCOUNT = 'vault-token-reviewer'
 
 export interface E2eEnvironmentOptions {
   identityMode?: IdentityMode
   allowList?: string
   /** Extra controller settings (docs/configuration.md). */
   controllerEnv?: Record<string, string>
+  /**
+   * How the controllers authenticate to Vault: `kubernetes` (default; `E2E_CONTROLLER_VAULT_AUTH`
+   * overrides it) logs in with the service account's own token, `token` reads a token file.
+   */
+  controllerVaultAuth?: ControllerVaultAuth
+  /** Extra vault-dev flags, e.g. its latency model (`--write-latency-ms 5`); ignored with a real Vault. */
+  vaultDevArgs?: readonly string[]
 }
 
 export interface E2eEnvironment {
@@ -103,7 +120,7 @@ export async function startE2eEnvironment(options: E2eEnvironmentOptions = {}): 
         processes.push(child)
         return child
       }),
-      startVault(processes),
+      startVault(processes, options.vaultDevArgs ?? []),
     ])
     output.addSecret(kubeDev.info.token)
     output.addSecret(vaultTarget.token)
@@ -121,8 +138,16 @@ export async function startE2eEnvironment(options: E2eEnvironmentOptions = {}): 
       username,
       groups: ['system:serviceaccounts', `system:serviceaccounts:${CONTROLLER_NAMESPACE}`],
     })
-    await kubeDevControl.enforceControllerRbac(username, identityMode)
+    const reviewer = `system:serviceaccount:${CONTROLLER_NAMESPACE}:${TOKEN_REVIEWER_SERVICE_ACCOUNT}`
+    await kubeDevControl.enforceRbacGrants([
+      { username, rules: controllerRbacRules(identityMode) },
+      // Vault's token reviewer (system:auth-delegator would grant this on a real cluster).
+      { username: reviewer, rules: [CONTROLLER_RBAC_RULES.tokenReviews] },
+    ])
     await kubeDevControl.registerNode(NODE_NAME)
+    await kube.ensureNamespace(CONTROLLER_NAMESPACE)
+    await kube.ensureServiceAccount(CONTROLLER_NAMESPACE, CONTROLLER_SERVICE_ACCOUNT)
+    await kube.ensureServiceAccount(CONTROLLER_NAMESPACE, TOKEN_REVIEWER_SERVICE_ACCOUNT)
     const kubeconfig = runDir.writeFile(
       'controller.kubeconfig',
       JSON.stringify({
@@ -143,16 +168,49 @@ export async function startE2eEnvironment(options: E2eEnvironmentOptions = {}): 
       }),
     )
 
-    const vaultSetup = await setUpVaultForController(vault)
-    output.addSecret(vaultSetup.controllerToken)
-    const vaultTokenFile = runDir.writeFile('controller-vault-token', vaultSetup.controllerToken)
+    const vaultAuth = options.controllerVaultAuth ?? defaultControllerVaultAuth()
+    const tokenReviewerJwt =
+      vaultAuth === 'kubernetes'
+        ? await kube.requestServiceAccountToken(CONTROLLER_NAMESPACE, TOKEN_REVIEWER_SERVICE_ACCOUNT)
+        : undefined
+    if (tokenReviewerJwt !== undefined) output.addSecret(tokenReviewerJwt)
+    const vaultSetup = await setUpVaultForController(vault, {
+      auth: vaultAuth,
+      adminToken: vaultTarget.token,
+      runDir,
+      output,
+      kubernetesHost: kubeDev.info.server,
+      ...(tokenReviewerJwt === undefined ? {} : { tokenReviewerJwt }),
+      controllerNamespace: CONTROLLER_NAMESPACE,
+      controllerServiceAccount: CONTROLLER_SERVICE_ACCOUNT,
+    })
+    let vaultIdentityEnv: Record<string, string>
+    if (vaultSetup.controllerToken !== undefined) {
+      output.addSecret(vaultSetup.controllerToken)
+      const vaultTokenFile = runDir.writeFile('controller-vault-token', vaultSetup.controllerToken)
+      vaultIdentityEnv = { VAULT_AUTH_METHOD: 'token', VAULT_TOKEN_FILE: vaultTokenFile }
+    } else {
+      // What the kubelet mounts for the controller's pod: its service account's own token.
+      const controllerJwt = await kube.requestServiceAccountToken(
+        CONTROLLER_NAMESPACE,
+        CONTROLLER_SERVICE_ACCOUNT,
+        {
+          audiences: [CONTROLLER_JWT_AUDIENCE],
+        },
+      )
+      output.addSecret(controllerJwt)
+      vaultIdentityEnv = {
+        VAULT_AUTH_METHOD: 'kubernetes',
+        VAULT_AUTH_ROLE: CONTROLLER_AUTH_ROLE,
+        VAULT_AUTH_TOKEN_FILE: runDir.writeFile('controller-sa-token', controllerJwt),
+      }
+    }
     const allowListFile = runDir.writeFile('allow-list.yaml', options.allowList ?? E2E_ALLOW_LIST)
 
     const controllerEnv: Record<string, string> = {
       LOG_LEVEL: 'info',
       VAULT_ADDR: vault.addr,
-      VAULT_AUTH_METHOD: 'token',
-      VAULT_TOKEN_FILE: vaultTokenFile,
+      ...vaultIdentityEnv,
       VAULT_TOKEN_ROLE: vaultSetup.role,
       VAULT_REQUEST_TIMEOUT: '3s',
       KUBECONFIG: kubeconfig,
@@ -182,7 +240,8 @@ export async function startE2eEnvironment(options: E2eEnvironmentOptions = {}): 
       runDir,
       output,
       vaultAddr: vault.addr,
-      controllerUrl: () => first.url,
+      // Like a Service: the first controller still running.
+      controllerUrl: () => (controllers.find((controller) => !controller.exited) ?? first).url,
       nodeName: NODE_NAME,
     }
 
@@ -210,12 +269,23 @@ export async function startE2eEnvironment(options: E2eEnvironmentOptions = {}): 
 }
 
 /** vault-dev as a process, or the real Vault named by E2E_VAULT_ADDR. */
-async function startVault(processes: RunningProcess<unknown>[]): Promise<{ addr: string; token: string }> {
+async function startVault(
+  processes: RunningProcess<unknown>[],
+  extraArgs: readonly string[],
+): Promise<{ addr: string; token: string }> {
   if (e2eTargets.vault !== undefined) return e2eTargets.vault
   const child = await startNodeProcess<{ addr: string; rootToken: string }>(artifacts.vaultDev, [
     '--port',
     '0',
+    ...extraArgs,
   ])
   processes.push(child)
   return { addr: child.info.addr, token: child.info.rootToken }
+}
+
+function defaultControllerVaultAuth(): ControllerVaultAuth {
+  const chosen = process.env.E2E_CONTROLLER_VAULT_AUTH
+  if (chosen === undefined || chosen === '') return 'kubernetes'
+  if (chosen === 'kubernetes' || chosen === 'token') return chosen
+  throw new Error(`E2E_CONTROLLER_VAULT_AUTH must be kubernetes or token, not ${chosen}`)
 }

@@ -59,8 +59,49 @@ export class KubeDevControl {
     })
   }
 
+  /** RBAC `enforce` mode with several users, each with exactly its rules. */
+  async enforceRbacGrants(
+    grants: readonly { username: string; rules: readonly PolicyRule[] }[],
+  ): Promise<void> {
+    await this.#call('PUT', 'rbac', {
+      mode: 'enforce',
+      rules: grants.flatMap(({ username, rules }) =>
+        rules.map((rule) => ({
+          subjects: [{ user: username }],
+          apiGroups: [...rule.apiGroups],
+          resources: [...rule.resources],
+          verbs: [...rule.verbs],
+        })),
+      ),
+    })
+  }
+
   async enforceControllerRbac(username: string, mode: IdentityMode): Promise<void> {
     await this.enforceRbac(username, controllerRbacRules(mode))
+  }
+
+  /** Ends every open watch: `end` as a server timeout would, `reset` by destroying the sockets. */
+  async dropWatches(mode: 'end' | 'reset' = 'end'): Promise<void> {
+    await this.#call('POST', 'watches/drop', { mode })
+  }
+
+  /** Watch streams open right now. */
+  async openWatches(): Promise<number> {
+    return ((await this.#call('GET', 'watches')) as { open: number }).open
+  }
+
+  /** Events kept per resource for watches (default 1000); a watch from an older version gets 410. */
+  async setWatchHistory(events: number): Promise<void> {
+    await this.#call('PUT', 'config', { watchHistory: events })
+  }
+
+  /** API requests served, by `METHOD route` (watches with `?watch` appended). */
+  async requestCounts(): Promise<Record<string, number>> {
+    return ((await this.#call('GET', 'stats')) as { byRoute: Record<string, number> }).byRoute
+  }
+
+  async removeFault(id: number): Promise<void> {
+    await this.#call('DELETE', `faults/${id}`)
   }
 
   async addFault(fault: Record<string, unknown>): Promise<number> {

@@ -13,6 +13,8 @@ export interface TokenLookup {
   ttl: number
   renewable: boolean
   display_name: string
+  /** Unix seconds. */
+  creation_time: number
   meta: Record<string, string> | null
   path: string
   role?: string
@@ -111,6 +113,17 @@ export class VaultAdmin {
   /** `auth/token/lookup-self` with `token`: what the token's holder sees. */
   async lookupSelf(token: string): Promise<TokenLookup> {
     return (await this.request<{ data: TokenLookup }>('GET', 'auth/token/lookup-self', undefined, token)).data
+  }
+
+  /**
+   * Every live token whose lookup `path` starts with `pathPrefix` (e.g. `auth/token/create/` for
+   * what token roles minted, wrapping tokens included: their path is the wrapped request's).
+   */
+  async liveTokens(pathPrefix: string): Promise<TokenLookup[]> {
+    const lookups = await Promise.all(
+      (await this.listAccessors()).map((accessor) => this.lookupAccessor(accessor)),
+    )
+    return lookups.filter((lookup): lookup is TokenLookup => lookup?.path.startsWith(pathPrefix) === true)
   }
 
   async revokeAccessor(accessor: string): Promise<void> {

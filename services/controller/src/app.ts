@@ -8,10 +8,10 @@
  *
  * Layout of the routes (see STYLE §4, under-pressure and liveness):
  * - `/livez` at the root, no checks: a Vault outage must not get every replica restarted;
- * - one child plugin with under-pressure (Vault health), the rate limiter, `/readyz` and `/v1/*`:
+ * - `/readyz` and `/metrics` at the root: readiness names its failing checks (routes/health.ts);
+ * - one child plugin with the Vault gate (plugins/vault-pressure.ts), the rate limiter and `/v1/*`:
  *   with Vault down, `/readyz` and `/v1/token` answer 503 and `/livez` still 200.
  */
-import { randomUUID } from 'node:crypto'
 import { type ErrorCode, errorBody, errorCodes, RETRY_AFTER_HEADER } from '@vault-controller/protocol'
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
 import type { AuditLog } from './audit/audit-log.ts'
@@ -21,9 +21,12 @@ import { BrokerError } from './errors.ts'
 import type { PodTokenVerifier } from './identity/pod-identity.ts'
 import type { IssuanceDeps } from './issuance/issue-token.ts'
 import type { KubeClient } from './kube/kube-client.ts'
+import { legacyRoute } from './legacy/legacy-route.ts'
+import { metricsRoute, noteErrorCode, registerHttpMetrics } from './metrics/http-metrics.ts'
 import { createMetrics, type Metrics } from './metrics/metrics.ts'
 import { registerRateLimit } from './plugins/rate-limit.ts'
-import { registerVaultPressure } from './plugins/vault-pressure.ts'
+import { registerRequestIdHeader, requestIdOf } from './plugins/request-id.ts'
+import { CachedProbe, registerVaultPressure, vaultHealthProbe } from './plugins/vault-pressure.ts'
 import type { AllowList } from './policy/index.ts'
 import { livezRoute, type Readiness, readyzRoute } from './routes/health.ts'
 import { tokenRoute } from './routes/token.ts'
@@ -48,7 +51,7 @@ export const LOG_REDACT_PATHS = [
 
 export interface AppDeps {
   kube: Pick<KubeClient, 'readPod' | 'mergePatchPod' | 'createPodEvent'>
-  vault: Pick<VaultClient, 'createWrappedToken' | 'revokeAccessor' | 'health'>
+  vault: Pick<VaultClient, 'createWrappedToken' | 'revokeAccessor' | 'lookupAccessor' | 'health'>
   /** The controller's own Vault token: readiness needs a usable one; its TTL is a metric. */
   vaultIdentity?: Pick<VaultTokenSource, 'status' | 'settled' | 'useLogger'>
   verifier: PodTokenVerifier
@@ -61,7 +64,7 @@ export interface AppDeps {
   deliver?: IssuanceDeps['deliver']
   /** Flipped by `server.ts` when shutdown starts. */
   readiness?: Readiness
-  /** How often Vault's health is polled for readiness; default 5 s. */
+  /** How long a passing Vault health check is trusted (a failing one is re-checked within 1 s); default 5 s. */
   healthCheckIntervalMs?: number
 }
 
@@ -87,7 +90,7 @@ export async function buildApp(
       redact: { censor: '[REDACTED]', paths: LOG_REDACT_PATHS },
       ...(options.logStream === undefined ? {} : { stream: options.logStream }),
     },
-    genReqId: () => `req-${randomUUID()}`,
+    genReqId: requestIdOf,
     requestIdHeader: false,
     // The deadline of /v1/token is its own handlerTimeout; this bounds a slow client.
     requestTimeout: config.limits.requestDeadlineMs + 10_000,
@@ -96,6 +99,7 @@ export async function buildApp(
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const failure = asBrokerError(error)
+    noteErrorCode(request, failure.code)
     if (failure.statusCode >= 500) request.log.error({ err: error, code: failure.code }, failure.message)
     else request.log.info({ code: failure.code }, failure.message)
     if (failure.retryAfterSeconds !== undefined)
@@ -105,9 +109,26 @@ export async function buildApp(
     const message = failure.statusCode >= 500 ? errorCodes[failure.code].description : failure.message
     return reply.code(failure.statusCode).send(errorBody(failure.code, message, request.id))
   })
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send(errorBody('VC_ROUTE_NOT_FOUND', 'no such route', request.id)),
-  )
+  // The original init container sends `Content-Type:` with no value; Fastify would answer 415 to
+  // any route, even a missing one. An empty type is no type (legacy/, docs/migration.md).
+  app.addHook('onRequest', async (request) => {
+    if (request.headers['content-type']?.trim() === '') delete request.headers['content-type']
+  })
+  app.setNotFoundHandler((request, reply) => {
+    noteErrorCode(request, 'VC_ROUTE_NOT_FOUND')
+    return reply.code(404).send(errorBody('VC_ROUTE_NOT_FOUND', 'no such route', request.id))
+  })
+  // --- health, metrics, request ids (docs/observability.md) ---
+  registerRequestIdHeader(app)
+  registerHttpMetrics(app, metrics)
+  const healthCheckIntervalMs = deps.healthCheckIntervalMs ?? 5000
+  const vaultHealth = vaultHealthProbe(deps.vault, { freshForMs: healthCheckIntervalMs })
+  const verifierReady = deps.verifier.ready?.bind(deps.verifier)
+  const jwks =
+    verifierReady === undefined || config.identity.mode !== 'jwks'
+      ? undefined
+      : new CachedProbe(verifierReady, { freshForMs: healthCheckIntervalMs })
+  // --- end of health, metrics, request ids ---
 
   // --- the controller's own Vault identity ---
   const vaultIdentity = deps.vaultIdentity
@@ -117,46 +138,75 @@ export async function buildApp(
   }
   // --- end of the controller's own Vault identity ---
 
+  const issuance: IssuanceDeps & { metrics: Metrics } = {
+    kube: deps.kube,
+    vault: deps.vault,
+    deliver: deps.deliver ?? deliverByCallback,
+    allowList: deps.allowList,
+    audit: deps.audit,
+    metrics,
+    clock,
+    log: app.log,
+    settings: {
+      controllerId: config.controllerId,
+      tokenRole: config.vault.tokenRole,
+      wrapTtlSeconds: config.vault.wrapTtlSeconds,
+      deliveryMode: config.delivery.mode,
+      // Longer than any request holding it can live (its deadline plus its cleanup).
+      claimTtlMs: config.limits.requestDeadlineMs + 2 * config.vault.requestTimeoutMs + 30_000,
+      callback: {
+        connectTimeoutMs: config.delivery.connectTimeoutMs,
+        totalTimeoutMs: config.delivery.totalTimeoutMs,
+      },
+    },
+  }
+
   await app.register(livezRoute)
+  await app.register(
+    readyzRoute({
+      readiness,
+      vaultHealth,
+      ...(vaultIdentity === undefined ? {} : { vaultToken: tokenUsable(vaultIdentity) }),
+      ...(jwks === undefined ? {} : { jwks }),
+    }),
+  )
+  await app.register(metricsRoute(metrics))
   await app.register(async (v1) => {
     await registerVaultPressure(v1, {
-      vault: deps.vault,
-      healthCheckIntervalMs: deps.healthCheckIntervalMs ?? 5000,
-      ...(vaultIdentity === undefined ? {} : { tokenUsable: () => vaultIdentity.settled() }),
+      vaultHealth,
+      ...(vaultIdentity === undefined ? {} : { tokenUsable: tokenUsable(vaultIdentity) }),
     })
     await registerRateLimit(v1)
-    await v1.register(readyzRoute(readiness))
     await v1.register(
       tokenRoute({
         verifier: deps.verifier,
         requestDeadlineMs: config.limits.requestDeadlineMs,
         rateLimit: config.limits.rateLimit,
-        issuance: {
-          kube: deps.kube,
-          vault: deps.vault,
-          deliver: deps.deliver ?? deliverByCallback,
-          allowList: deps.allowList,
-          audit: deps.audit,
-          metrics,
-          clock,
-          log: app.log,
-          settings: {
-            controllerId: config.controllerId,
-            tokenRole: config.vault.tokenRole,
-            wrapTtlSeconds: config.vault.wrapTtlSeconds,
-            deliveryMode: config.delivery.mode,
-            // Longer than any request holding it can live (its deadline plus its cleanup).
-            claimTtlMs: config.limits.requestDeadlineMs + 2 * config.vault.requestTimeoutMs + 30_000,
-            callback: {
-              connectTimeoutMs: config.delivery.connectTimeoutMs,
-              totalTimeoutMs: config.delivery.totalTimeoutMs,
-            },
-          },
-        },
+        maxConcurrentIssuances: config.limits.maxConcurrentIssuances,
+        issuance,
       }),
     )
   })
+  // --- legacy protocol (legacy/, off by default) ---
+  if (config.legacy.enabled) {
+    await app.register(
+      legacyRoute({
+        issuance,
+        requestDeadlineMs: config.limits.requestDeadlineMs,
+        rateLimit: config.limits.rateLimit,
+        callback: { port: config.legacy.callbackPort, totalTimeoutMs: config.legacy.callbackTimeoutMs },
+        checkCallerIp: config.legacy.checkCallerIp,
+        asBrokerError,
+      }),
+    )
+  }
+  // --- end of legacy protocol ---
   return app
+}
+
+/** A usable token now, or else once the login in flight (if any) has ended. */
+function tokenUsable(identity: Pick<VaultTokenSource, 'status' | 'settled'>): () => Promise<boolean> {
+  return async () => identity.status().usable || identity.settled()
 }
 
 /** Fastify's own errors (parsing, limits, deadline) in the protocol's vocabulary. */

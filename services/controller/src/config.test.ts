@@ -36,11 +36,38 @@ describe('loadConfig', () => {
       kube: {},
       identity: { mode: 'jwks', audience: 'vault-controller' },
       allowListFile: '/etc/vault-controller/allow-list.yaml',
+      reload: { intervalMs: 10_000 },
       delivery: { mode: 'callback', connectTimeoutMs: 5000, totalTimeoutMs: 15_000 },
-      limits: { requestDeadlineMs: 30_000, rateLimit: { max: 1200, windowMs: 60_000 } },
+      limits: {
+        requestDeadlineMs: 30_000,
+        rateLimit: { max: 1200, windowMs: 60_000 },
+        maxConcurrentIssuances: 256,
+      },
       shutdownDelayMs: 5000,
       revocation: { giveUpAfterMs: 3_600_000 },
+      legacy: { enabled: false, callbackPort: 80, callbackTimeoutMs: 10_000, checkCallerIp: true },
     })
+  })
+
+  it('reads the legacy protocol settings (off by default)', () => {
+    const config = loadConfig({
+      ...minimal,
+      LEGACY_PROTOCOL: 'enabled',
+      LEGACY_CALLBACK_PORT: '8080',
+      LEGACY_CALLBACK_TIMEOUT: '3s',
+      LEGACY_CHECK_CALLER_IP: 'disabled',
+    })
+    expect(config.legacy).toEqual({
+      enabled: true,
+      callbackPort: 8080,
+      callbackTimeoutMs: 3000,
+      checkCallerIp: false,
+    })
+    expect(problemsOf({ ...minimal, LEGACY_PROTOCOL: 'yes' })[0]).toMatch(/^LEGACY_PROTOCOL: must be one of /)
+    expect(problemsOf({ ...minimal, LEGACY_CALLBACK_PORT: '0' })[0]).toMatch(/^LEGACY_CALLBACK_PORT: /)
+    expect(problemsOf({ ...minimal, LEGACY_CALLBACK_TIMEOUT: 'never' })[0]).toMatch(
+      /^LEGACY_CALLBACK_TIMEOUT: /,
+    )
   })
 
   it('reads the revocation give-up bound as a duration', () => {

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
-import { DEFAULT_AUDIENCE, DEFAULT_WRAP_TTL_SECONDS } from '@vault-controller/protocol'
+import { DEFAULT_AUDIENCE, DEFAULT_WRAP_TTL_SECONDS, LEGACY_CALLBACK_PORT } from '@vault-controller/protocol'
 import addFormats from 'ajv-formats'
 import envSchema from 'env-schema'
 import { type Static, Type } from 'typebox'
@@ -69,15 +69,24 @@ export const ConfigSchema = Type.Object({
   JWKS_URL: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://' })),
 
   ALLOW_LIST_FILE: Path,
+  // How often the allow-list and TLS files are re-read, besides file-system events (reload/).
+  CONFIG_RELOAD_INTERVAL: Duration('10s'),
   DELIVERY_MODE: oneOf(DELIVERY_MODES, { default: 'callback' }),
   REQUEST_DEADLINE: Duration('30s'),
   RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 1200 }),
   RATE_LIMIT_WINDOW: Duration('1m'),
+  MAX_CONCURRENT_ISSUANCES: Type.Integer({ minimum: 1, maximum: 100_000, default: 256 }),
   SHUTDOWN_DELAY: Duration('5s'),
   AUDIT_LOG_FILE: Type.Optional(Path),
   // --- revocation (revocation/) ---
   REVOCATION_GIVE_UP_AFTER: Duration('1h'),
   // --- end of revocation ---
+  // --- legacy protocol (legacy/, docs/migration.md) ---
+  LEGACY_PROTOCOL: oneOf(['enabled', 'disabled'] as const, { default: 'disabled' }),
+  LEGACY_CALLBACK_PORT: Type.Integer({ minimum: 1, maximum: 65_535, default: LEGACY_CALLBACK_PORT }),
+  LEGACY_CALLBACK_TIMEOUT: Duration('10s'),
+  LEGACY_CHECK_CALLER_IP: oneOf(['enabled', 'disabled'] as const, { default: 'enabled' }),
+  // --- end of legacy protocol ---
 })
 type RawConfig = Static<typeof ConfigSchema>
 
@@ -104,13 +113,22 @@ export interface Config {
   kube: { kubeconfig?: string }
   identity: { mode: IdentityMode; audience: string; issuer?: string; jwksUrl?: string }
   allowListFile: string
+  /** The allow-list and TLS files are polled this often (and watched for events). */
+  reload: { intervalMs: number }
   delivery: { mode: DeliveryMode; connectTimeoutMs: number; totalTimeoutMs: number }
-  limits: { requestDeadlineMs: number; rateLimit: { max: number; windowMs: number } }
+  limits: {
+    requestDeadlineMs: number
+    rateLimit: { max: number; windowMs: number }
+    /** Issuances in progress at once on this replica; more get `429 VC_RATE_LIMITED` at once. */
+    maxConcurrentIssuances: number
+  }
   shutdownDelayMs: number
   /** Where audit lines go; absent: stdout (each line carries `"audit":1`). */
   auditLogFile?: string
   /** How long a pod's revocation is retried before its finalizer is removed anyway. */
   revocation: { giveUpAfterMs: number }
+  /** The original, unauthenticated protocol (`POST /token`), for migrations; off by default. */
+  legacy: { enabled: boolean; callbackPort: number; callbackTimeoutMs: number; checkCallerIp: boolean }
 }
 
 /** The configuration was refused: `problems` has one line per bad setting, each naming it. */
@@ -232,6 +250,8 @@ function interpret(raw: RawConfig): Config {
   const rateLimitWindowMs = seconds('RATE_LIMIT_WINDOW', raw.RATE_LIMIT_WINDOW) * 1000
   const shutdownDelayMs = seconds('SHUTDOWN_DELAY', raw.SHUTDOWN_DELAY) * 1000
   const revocationGiveUpAfterMs = seconds('REVOCATION_GIVE_UP_AFTER', raw.REVOCATION_GIVE_UP_AFTER) * 1000
+  const reloadIntervalMs = seconds('CONFIG_RELOAD_INTERVAL', raw.CONFIG_RELOAD_INTERVAL) * 1000
+  const legacyCallbackTimeoutMs = seconds('LEGACY_CALLBACK_TIMEOUT', raw.LEGACY_CALLBACK_TIMEOUT) * 1000
 
   if ((raw.TLS_CERT_FILE === undefined) !== (raw.TLS_KEY_FILE === undefined)) {
     problems.push('TLS_CERT_FILE, TLS_KEY_FILE: set both or neither')
@@ -262,13 +282,21 @@ function interpret(raw: RawConfig): Config {
     kube: {},
     identity: { mode: raw.IDENTITY_MODE, audience: raw.TOKEN_AUDIENCE },
     allowListFile: raw.ALLOW_LIST_FILE,
+    reload: { intervalMs: reloadIntervalMs },
     delivery: { mode: raw.DELIVERY_MODE, connectTimeoutMs, totalTimeoutMs },
     limits: {
       requestDeadlineMs,
       rateLimit: { max: raw.RATE_LIMIT_MAX, windowMs: rateLimitWindowMs },
+      maxConcurrentIssuances: raw.MAX_CONCURRENT_ISSUANCES,
     },
     shutdownDelayMs,
     revocation: { giveUpAfterMs: revocationGiveUpAfterMs },
+    legacy: {
+      enabled: raw.LEGACY_PROTOCOL === 'enabled',
+      callbackPort: raw.LEGACY_CALLBACK_PORT,
+      callbackTimeoutMs: legacyCallbackTimeoutMs,
+      checkCallerIp: raw.LEGACY_CHECK_CALLER_IP === 'enabled',
+    },
   }
   if (raw.TLS_CERT_FILE !== undefined && raw.TLS_KEY_FILE !== undefined) {
     config.listen.tls = { certFile: raw.TLS_CERT_FILE, keyFile: raw.TLS_KEY_FILE }

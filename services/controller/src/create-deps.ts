@@ -13,7 +13,9 @@ import type { PodTokenVerifier } from './identity/pod-identity.ts'
 import { createTokenReviewVerifier } from './identity/token-review.ts'
 import { createJwksVerifier } from './identity/verify-pod-token.ts'
 import { createKubeClient, type KubeClient } from './kube/kube-client.ts'
-import { AllowListError, loadAllowList } from './policy/index.ts'
+import { createMetrics, type Metrics } from './metrics/metrics.ts'
+import { AllowListError } from './policy/index.ts'
+import { AllowListSource } from './reload/allow-list-source.ts'
 import { createVaultClient } from './vault/vault-client.ts'
 import { VaultTokenSource } from './vault/vault-token-source.ts'
 import { createVaultTransport } from './vault/vault-transport.ts'
@@ -22,15 +24,22 @@ export interface CreatedDeps {
   deps: AppDeps
   /** The whole Kubernetes client: the revocation watcher also lists and watches pods. */
   kube: KubeClient
+  /** The allow-list in force; `reload/config-reload.ts` watches its file. */
+  allowListSource: AllowListSource
   /** Releases connections and streams. */
   close(): Promise<void>
 }
 
-export function createDeps(config: Config, options: { kubeConfig?: KubeConfig } = {}): CreatedDeps {
+export function createDeps(
+  config: Config,
+  options: { kubeConfig?: KubeConfig; metrics?: Metrics } = {},
+): CreatedDeps {
+  // Vault and Kubernetes calls are counted on the app's registry (docs/observability.md).
+  const metrics = options.metrics ?? createMetrics()
   const allowListText = readSettingFile('ALLOW_LIST_FILE', config.allowListFile)
-  let allowList: ReturnType<typeof loadAllowList>
+  let allowListSource: AllowListSource
   try {
-    allowList = loadAllowList(allowListText)
+    allowListSource = new AllowListSource(config.allowListFile, allowListText)
   } catch (error) {
     if (error instanceof AllowListError) {
       throw new ConfigError(error.problems.map((problem) => `ALLOW_LIST_FILE: ${problem}`))
@@ -55,12 +64,14 @@ export function createDeps(config: Config, options: { kubeConfig?: KubeConfig } 
     ...(config.kube.kubeconfig === undefined ? {} : { kubeconfig: config.kube.kubeconfig }),
     component: 'vault-controller',
     controllerId: config.controllerId,
+    metrics,
   })
   const vaultTransport = createVaultTransport({
     addr: config.vault.addr,
     ...(caPem === undefined ? {} : { caPem }),
     maxSockets: config.vault.maxConcurrency,
     requestTimeoutMs: config.vault.requestTimeoutMs,
+    metrics,
   })
   // The controller's own identity: obtained in the background, renewed, replaced when refused.
   const vaultIdentity = new VaultTokenSource({ transport: vaultTransport, auth })
@@ -92,8 +103,18 @@ export function createDeps(config: Config, options: { kubeConfig?: KubeConfig } 
 
   return {
     kube,
-    deps: { kube, vault, vaultIdentity, verifier, allowList: () => allowList, audit },
+    allowListSource,
+    deps: {
+      kube,
+      vault,
+      vaultIdentity,
+      verifier,
+      allowList: () => allowListSource.current(),
+      audit,
+      metrics,
+    },
     async close() {
+      allowListSource.close()
       vaultIdentity.close()
       vault.close()
       vaultTransport.close()

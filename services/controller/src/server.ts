@@ -10,6 +10,7 @@ import { buildApp } from './app.ts'
 import { ConfigError, ConfigSchema, loadConfig, readSettingFile } from './config.ts'
 import { createDeps } from './create-deps.ts'
 import { createMetrics } from './metrics/metrics.ts'
+import { runConfigReloadWith } from './reload/config-reload.ts'
 import { revocationSettingsOf, runRevocationWatcherWith } from './revocation/revocation-watcher.ts'
 import type { Readiness } from './routes/health.ts'
 
@@ -58,9 +59,9 @@ async function main(): Promise<void> {
             cert: readSettingFile('TLS_CERT_FILE', config.listen.tls.certFile),
             key: readSettingFile('TLS_KEY_FILE', config.listen.tls.keyFile),
           }
-    const created = createDeps(config)
-    const readiness: Readiness = { shuttingDown: false }
     const metrics = createMetrics()
+    const created = createDeps(config, { metrics })
+    const readiness: Readiness = { shuttingDown: false }
     const app = await buildApp(
       { ...created.deps, readiness, metrics },
       config,
@@ -75,6 +76,19 @@ async function main(): Promise<void> {
       readiness,
     )
     // --- end of revocation ---
+    // --- hot reload of the allow-list and the TLS certificate (reload/) ---
+    runConfigReloadWith(app, {
+      intervalMs: config.reload.intervalMs,
+      allowList: created.allowListSource,
+      hooks: {
+        onReload: (file, outcome) => metrics.countConfigReload(file, outcome),
+        trackAllowList: (read) => metrics.trackAllowList(read),
+      },
+      ...(https === undefined || config.listen.tls === undefined
+        ? {}
+        : { tls: { ...config.listen.tls, ...https } }),
+    })
+    // --- end of hot reload ---
 
     closeWithGrace(
       { delay: config.shutdownDelayMs + config.limits.requestDeadlineMs + 5000 },

@@ -87,7 +87,9 @@ export function createJwksVerifier(options: JwksVerifierOptions): PodTokenVerifi
   return {
     async ready() {
       try {
-        await discovered()
+        const found = await discovered()
+        // Readiness means the keys are in hand, not only the issuer.
+        if (found.keys.jwks() === undefined) await found.keys.reload()
         return true
       } catch {
         return false

@@ -21,6 +21,11 @@
  *    delivering, so a crash leaves something to revoke;
  * 6. deliver (pinned callback, or the response body); on failure revoke and mark `failed`;
  * 7. mark `issued`, emit the Event, write the audit line.
+ *
+ * The legacy protocol (`legacy/`, off by default) runs the same pipeline through
+ * {@link acceptLegacyRequest}: no identity (the pod is named, not proven, so step 1 is skipped and
+ * step 2 checks only the pod's state), the answer (202) leaves after step 5, and step 6 is the
+ * original plain-HTTP push, run in the background; its failure revokes and marks `failed` as in v1.
  */
 import {
   type DeliveryErrorCode,
@@ -45,10 +50,11 @@ import { ResourceConflictError } from '../kube/kube-errors.ts'
 import type { PodView } from '../kube/pod-view.ts'
 import type { IssuanceStage, Metrics } from '../metrics/metrics.ts'
 import { type Allowed, type AllowList, decide } from '../policy/index.ts'
+import { revokePodAccessor } from '../revocation/revoke-pod-accessor.ts'
 import type { Secret } from '../secret.ts'
 import type { VaultClient, WrappedToken } from '../vault/vault-client.ts'
 import { denialCodes } from './denial-codes.ts'
-import { checkPod } from './pod-checks.ts'
+import { checkPod, checkPodState } from './pod-checks.ts'
 
 /** Conflicts tolerated before answering "try again" (each one means the pod changed under us). */
 export const MAX_WRITE_ATTEMPTS = 5
@@ -62,7 +68,7 @@ export interface IssuanceLogger {
 
 export interface IssuanceDeps {
   kube: Pick<KubeClient, 'readPod' | 'mergePatchPod' | 'createPodEvent'>
-  vault: Pick<VaultClient, 'createWrappedToken' | 'revokeAccessor'>
+  vault: Pick<VaultClient, 'createWrappedToken' | 'revokeAccessor' | 'lookupAccessor'>
   deliver: (delivery: CallbackDelivery) => Promise<{ tokenAccessor: string }>
   /** The allow-list in force (it may be reloaded between requests). */
   allowList: () => AllowList
@@ -89,6 +95,38 @@ export interface IssueTokenInput {
   signal?: AbortSignal
 }
 
+/** A legacy-protocol request: nobody proven, a pod named; delivered after the answer. */
+export interface LegacyIssueInput {
+  protocol: 'legacy'
+  namespace: string
+  name: string
+  requestId: string
+  /** Aborted when the request deadline passes; bounds everything before the answer. */
+  signal?: AbortSignal
+  /** Pushes the wrapped token to the pod; rejects (a `DeliveryError`) when it was not delivered. */
+  deliver: (delivery: LegacyDelivery) => Promise<void>
+  /** When set, the pod's IP must be this address (the caller's): the one check the protocol allows. */
+  callerIp?: string
+}
+
+/** What the legacy push needs: the claimed pod as last read, and the wrapped token. */
+export interface LegacyDelivery {
+  pod: PodView
+  requestId: string
+  wrapInfo: Omit<WrapInfo, 'token'>
+  wrappingToken: Secret
+}
+
+/** A legacy request was accepted (minted and recorded): the 202, and the delivery under way. */
+export interface LegacyAccepted {
+  policies: string[]
+  ttlSeconds: number
+  wrappingAccessor: string
+  tokenAccessor: string
+  /** Settles when the delivery is over: delivered and recorded, or failed and revoked. Never rejects. */
+  delivery: Promise<'delivered' | 'failed'>
+}
+
 /** Response-body mode: the wrapping token travels in the answer, built by the route. */
 export interface TokenWrappedResult {
   status: 'wrapped'
@@ -102,30 +140,75 @@ export interface TokenWrappedResult {
 export type IssueTokenResult = TokenDelivered | TokenWrappedResult
 
 export async function issueToken(deps: IssuanceDeps, input: IssueTokenInput): Promise<IssueTokenResult> {
+  const end = deps.metrics.startIssuance()
   try {
     const result = await new Issuance(deps, input).run()
-    deps.metrics.countIssuance('issued')
+    end('issued', 'OK')
     return result
   } catch (error) {
-    deps.metrics.countIssuance(error instanceof BrokerError ? error.code : 'VC_INTERNAL')
+    const code = error instanceof BrokerError ? error.code : 'VC_INTERNAL'
+    end(error instanceof BrokerError && error.statusCode < 500 ? 'denied' : 'failed', code)
     throw error
   }
+}
+
+/**
+ * The legacy protocol's use of the pipeline: claim, mint and record as v1 does, then resolve (the
+ * route answers 202) while the delivery goes on. Refusals and failures before the answer throw a
+ * `BrokerError`, as {@link issueToken} does.
+ */
+export async function acceptLegacyRequest(
+  deps: IssuanceDeps,
+  input: LegacyIssueInput,
+): Promise<LegacyAccepted> {
+  return new Issuance(deps, input).runLegacy()
 }
 
 /** One request's issuance; holds what it learnt so the failure paths can clean up. */
 class Issuance {
   readonly #deps: IssuanceDeps
-  readonly #input: IssueTokenInput
+  readonly #input: IssueTokenInput | LegacyIssueInput
+  /** The request's deadline; dropped once a legacy answer has left (its delivery has its own timeouts). */
+  #signal: AbortSignal | undefined
   /** The latest view of the pod, once read. */
   #pod: PodView | undefined
 
-  constructor(deps: IssuanceDeps, input: IssueTokenInput) {
+  constructor(deps: IssuanceDeps, input: IssueTokenInput | LegacyIssueInput) {
     this.#deps = deps
     this.#input = input
+    this.#signal = input.signal
+  }
+
+  async runLegacy(): Promise<LegacyAccepted> {
+    const input = this.#input
+    if (!('protocol' in input)) throw new Error('not a legacy request')
+    const decision = await this.#claim()
+    const minted = await this.#mint(decision)
+    await this.#recordMinted(decision, minted)
+    this.#signal = undefined
+    const delivery = this.#deliver(decision, minted, () =>
+      input.deliver({
+        pod: this.#claimedPod(),
+        requestId: input.requestId,
+        wrapInfo: wrapInfoOf(minted),
+        wrappingToken: minted.wrappingToken,
+      }),
+    ).then(
+      () => 'delivered' as const,
+      () => 'failed' as const,
+    )
+    return {
+      policies: decision.policies,
+      ttlSeconds: decision.ttlSeconds,
+      ...mintedAccessors(minted),
+      delivery,
+    }
   }
 
   async run(): Promise<IssueTokenResult> {
-    const { identity, request } = this.#input
+    const input = this.#input
+    if ('protocol' in input) throw new Error('a legacy request runs through runLegacy')
+    const { identity, request } = input
     if (identity.namespace !== request.namespace || identity.podName !== request.name) {
       throw await this.#refuse(
         'VC_IDENTITY_MISMATCH',
@@ -136,27 +219,83 @@ class Issuance {
     const minted = await this.#mint(decision)
     await this.#recordMinted(decision, minted)
     if (this.#deps.settings.deliveryMode === 'response-body') return this.#answerInBody(decision, minted)
-    return this.#deliver(decision, minted)
+    const { settings } = this.#deps
+    return this.#deliver(decision, minted, () =>
+      this.#deps.deliver({
+        target: {
+          podIp: this.#claimedPod().podIp,
+          port: request.callback.port,
+          certSha256: request.callback.certSha256,
+        },
+        requestId: input.requestId,
+        wrapInfo: wrapInfoOf(minted),
+        wrappingToken: minted.wrappingToken,
+        connectTimeoutMs: settings.callback.connectTimeoutMs,
+        totalTimeoutMs: settings.callback.totalTimeoutMs,
+        ...(this.#signal === undefined ? {} : { signal: this.#signal }),
+      }),
+    )
+  }
+
+  /** The pod asked for: named by the request (v1, checked against the identity) or the legacy query. */
+  #target(): { namespace: string; name: string } {
+    const input = this.#input
+    return 'protocol' in input
+      ? { namespace: input.namespace, name: input.name }
+      : { namespace: input.request.namespace, name: input.request.name }
+  }
+
+  /** The proven identity; none in the legacy protocol. */
+  #identity(): PodIdentity | undefined {
+    const input = this.#input
+    return 'protocol' in input ? undefined : input.identity
+  }
+
+  /** The service account the allow-list and the token's metadata name: proven (v1) or the pod's own. */
+  #serviceAccountOf(pod: PodView | undefined): string | undefined {
+    return this.#identity()?.serviceAccount ?? pod?.serviceAccountName
+  }
+
+  /** Legacy, when asked: the request must come from the pod's own IP (not a proof: see docs/migration.md). */
+  #checkCallerIp(pod: PodView): { code: ErrorCode; message: string } | undefined {
+    const input = this.#input
+    if (!('protocol' in input) || input.callerIp === undefined) return undefined
+    const caller = input.callerIp.startsWith('::ffff:') ? input.callerIp.slice(7) : input.callerIp
+    if (caller === pod.podIp) return undefined
+    return {
+      code: 'VC_IDENTITY_MISMATCH',
+      message: `the request comes from ${caller}, not from the pod's IP (legacy caller check)`,
+    }
+  }
+
+  #isLegacy(): boolean {
+    return 'protocol' in this.#input
   }
 
   /** Steps 2–4, repeated after every conflict: read, check, decide, claim. */
   async #claim(): Promise<Allowed> {
     const { kube, clock, settings } = this.#deps
-    const { identity, request, requestId } = this.#input
+    const { requestId } = this.#input
+    const request = this.#target()
+    const identity = this.#identity()
     for (let attempt = 1; ; attempt++) {
       this.#throwIfAborted()
-      const pod = await this.#timed('claim', () => kube.readPod(request.namespace, request.name))
+      const pod = await this.#timed('pod_lookup', () => kube.readPod(request.namespace, request.name))
       if (pod === undefined) throw await this.#refuse('VC_POD_NOT_FOUND', 'no such pod')
       this.#pod = pod
-      const refusal = checkPod(pod, identity)
+      // Legacy: nobody is proven, so only the pod's own state can refuse (and the Event is the pod's).
+      const refusal =
+        identity === undefined ? (checkPodState(pod) ?? this.#checkCallerIp(pod)) : checkPod(pod, identity)
       if (refusal !== undefined) {
-        throw await this.#refuse(refusal.code, refusal.message, { event: pod.uid === identity.podUid })
+        throw await this.#refuse(refusal.code, refusal.message, {
+          event: identity === undefined || pod.uid === identity.podUid,
+        })
       }
 
       const endDecide = this.#deps.metrics.startStage('decide')
       const decision = decide(this.#deps.allowList(), {
         namespace: pod.namespace,
-        serviceAccount: identity.serviceAccount,
+        serviceAccount: identity?.serviceAccount ?? pod.serviceAccountName,
         annotations: pod.annotations,
       })
       endDecide()
@@ -211,10 +350,17 @@ class Issuance {
    * one is minted (one live token per pod). Revoking an unknown accessor is not an error.
    */
   async #revokePrevious(previous: IssuanceRecord): Promise<void> {
+    const pod = { namespace: this.#target().namespace, uid: this.#pod?.uid ?? '' }
     for (const accessor of [previous.tokenAccessor, previous.wrappingAccessor]) {
       if (accessor === undefined) continue
       try {
-        await this.#timed('revoke', () => this.#deps.vault.revokeAccessor(accessor))
+        const outcome = await this.#timed('revoke', () => revokePodAccessor(this.#deps.vault, accessor, pod))
+        if (outcome === 'foreign') {
+          this.#deps.log.error(
+            { accessor, pod: this.#podRef() },
+            "SECURITY: the pod's issuance record names a token that was not minted for this pod; not revoked",
+          )
+        }
       } catch (error) {
         this.#deps.log.error(
           { err: error, accessor, pod: this.#podRef() },
@@ -235,11 +381,10 @@ class Issuance {
 
   async #mint(decision: Allowed): Promise<WrappedToken> {
     const { vault, settings } = this.#deps
-    const { identity } = this.#input
     const pod = this.#claimedPod()
     try {
       this.#throwIfAborted()
-      return await this.#timed('mint', () =>
+      return await this.#timed('vault', () =>
         vault.createWrappedToken({
           role: decision.tokenRole ?? settings.tokenRole,
           policies: decision.policies,
@@ -249,7 +394,7 @@ class Issuance {
             pod_uid: pod.uid,
             pod_ip: pod.podIp,
             host_ip: pod.hostIp,
-            service_account: identity.serviceAccount,
+            service_account: this.#serviceAccountOf(pod) ?? '',
             node_name: pod.nodeName,
           },
           displayName: `${pod.namespace}-${pod.name}`,
@@ -320,25 +465,13 @@ class Issuance {
     }
   }
 
-  async #deliver(decision: Allowed, minted: WrappedToken): Promise<TokenDelivered> {
-    const { settings } = this.#deps
-    const pod = this.#claimedPod()
+  async #deliver(
+    decision: Allowed,
+    minted: WrappedToken,
+    send: () => Promise<unknown>,
+  ): Promise<TokenDelivered> {
     try {
-      await this.#timed('deliver', () =>
-        this.#deps.deliver({
-          target: {
-            podIp: pod.podIp,
-            port: this.#input.request.callback.port,
-            certSha256: this.#input.request.callback.certSha256,
-          },
-          requestId: this.#input.requestId,
-          wrapInfo: wrapInfoOf(minted),
-          wrappingToken: minted.wrappingToken,
-          connectTimeoutMs: settings.callback.connectTimeoutMs,
-          totalTimeoutMs: settings.callback.totalTimeoutMs,
-          ...(this.#input.signal === undefined ? {} : { signal: this.#input.signal }),
-        }),
-      )
+      await this.#timed('callback', send)
     } catch (error) {
       throw await this.#deliveryFailed(decision, minted, error)
     }
@@ -369,7 +502,7 @@ class Issuance {
   }
 
   async #deliveryFailed(decision: Allowed, minted: WrappedToken, error: unknown): Promise<BrokerError> {
-    const deadline = this.#input.signal?.aborted === true
+    const deadline = this.#signal?.aborted === true
     const code: ErrorCode = deadline ? 'VC_DEADLINE_EXCEEDED' : 'VC_CALLBACK_FAILED'
     const reason = error instanceof DeliveryError ? error.message : 'delivery failed'
     const vaultInitCode: DeliveryErrorCode | undefined =
@@ -428,7 +561,7 @@ class Issuance {
     await this.#event({
       type: 'Normal',
       reason: eventReasons.issued,
-      message: `Vault token issued with policies [${decision.policies.join(', ')}], period ${decision.ttlSeconds}s, rule ${decision.rule}; wrapping accessor ${minted.wrappingAccessor}, token accessor ${minted.tokenAccessor}`,
+      message: `Vault token issued${this.#isLegacy() ? ' (legacy protocol: caller not authenticated)' : ''} with policies [${decision.policies.join(', ')}], period ${decision.ttlSeconds}s, rule ${decision.rule}; wrapping accessor ${minted.wrappingAccessor}, token accessor ${minted.tokenAccessor}`,
     })
   }
 
@@ -514,7 +647,7 @@ class Issuance {
   }
 
   #podRef() {
-    const { request } = this.#input
+    const request = this.#target()
     return { namespace: request.namespace, name: request.name, uid: this.#pod?.uid }
   }
 
@@ -543,13 +676,13 @@ class Issuance {
   /** An unexpected failure (Kubernetes, Vault, a bug) as a BrokerError. */
   #failed(error: unknown): BrokerError {
     if (error instanceof BrokerError) return error
-    return this.#input.signal?.aborted === true
+    return this.#signal?.aborted === true
       ? new BrokerError('VC_DEADLINE_EXCEEDED', 'the request deadline passed', { cause: error })
       : new BrokerError('VC_INTERNAL', 'internal error', { cause: error })
   }
 
   #throwIfAborted(): void {
-    if (this.#input.signal?.aborted === true) {
+    if (this.#signal?.aborted === true) {
       throw new BrokerError('VC_DEADLINE_EXCEEDED', 'the request deadline passed')
     }
   }
@@ -568,16 +701,19 @@ class Issuance {
   }
 
   #audit(event: Omit<AuditEvent, 'requestId' | 'pod' | 'serviceAccount' | 'deliveryMode'>): void {
+    const request = this.#target()
+    const serviceAccount = this.#serviceAccountOf(this.#pod)
     this.#deps.audit.record({
       ...event,
       requestId: this.#input.requestId,
       pod: {
-        namespace: this.#input.request.namespace,
-        name: this.#input.request.name,
+        namespace: request.namespace,
+        name: request.name,
         ...(this.#pod === undefined ? {} : { uid: this.#pod.uid }),
       },
-      serviceAccount: this.#input.identity.serviceAccount,
-      deliveryMode: this.#deps.settings.deliveryMode,
+      ...(serviceAccount === undefined ? {} : { serviceAccount }),
+      deliveryMode: this.#isLegacy() ? 'legacy-callback' : this.#deps.settings.deliveryMode,
+      ...(this.#isLegacy() ? { protocol: 'legacy' as const } : {}),
     })
   }
 

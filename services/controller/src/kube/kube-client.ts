@@ -17,7 +17,9 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node'
 import { Agent, fetch as undiciFetch } from 'undici'
-import { kubeError } from './kube-errors.ts'
+import { failureKind, type Metrics } from '../metrics/metrics.ts'
+import { reuseApiServerConnections } from './connection-reuse.ts'
+import { kubeError, kubeStatusOf } from './kube-errors.ts'
 import { type PodWatch, type PodWatchOptions, startPodWatch } from './pod-informer.ts'
 import { type PodView, podView } from './pod-view.ts'
 
@@ -32,6 +34,8 @@ export interface KubeClientOptions {
   /** `source.host` of Events: this replica. */
   controllerId: string
   now?: () => number
+  /** Counts and times every API call by verb and resource. */
+  metrics?: Pick<Metrics, 'startKubeCall'>
 }
 
 export interface PodEvent {
@@ -104,19 +108,33 @@ export function kubeConfigFor(server: string, token: string, caPem?: string): Ku
 
 export function createKubeClient(options: KubeClientOptions): KubeClient {
   const kubeConfig = options.kubeConfig ?? loadKubeConfig(options.kubeconfig)
+  reuseApiServerConnections(kubeConfig)
   const core = kubeConfig.makeApiClient(CoreV1Api)
   const authentication = kubeConfig.makeApiClient(AuthenticationV1Api)
   const now = options.now ?? Date.now
   const serverUrl = kubeConfig.getCurrentCluster()?.server ?? ''
   const serverOrigin = serverUrl === '' ? '' : new URL(serverUrl).origin
   const agents = new Map<string, Agent>()
+  /** Times `run` as one API call; a 404 of a read is an answer, not an error. */
+  async function observed<T>(verb: string, resource: string, run: () => Promise<T>): Promise<T> {
+    const end = options.metrics?.startKubeCall(verb, resource)
+    try {
+      const result = await run()
+      end?.()
+      return result
+    } catch (error) {
+      const status = kubeStatusOf(error)
+      end?.(verb === 'get' && status === 404 ? undefined : failureKind(status))
+      throw error
+    }
+  }
 
   return {
     serverUrl,
 
     async readPod(namespace, name) {
       try {
-        return podView(await core.readNamespacedPod({ namespace, name }))
+        return podView(await observed('get', 'pods', () => core.readNamespacedPod({ namespace, name })))
       } catch (error) {
         if ((error as { code?: unknown }).code === 404) return undefined
         throw kubeError(error, `read pod ${namespace}/${name}`)
@@ -125,9 +143,11 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
 
     async mergePatchPod(namespace, name, patch) {
       try {
-        const pod = await core.patchNamespacedPod(
-          { namespace, name, body: patch },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        const pod = await observed('patch', 'pods', () =>
+          core.patchNamespacedPod(
+            { namespace, name, body: patch },
+            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+          ),
         )
         return podView(pod)
       } catch (error) {
@@ -158,7 +178,9 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
         count: 1,
       }
       try {
-        await core.createNamespacedEvent({ namespace: pod.namespace, body })
+        await observed('create', 'events', () =>
+          core.createNamespacedEvent({ namespace: pod.namespace, body }),
+        )
       } catch (error) {
         throw kubeError(error, `create an event on pod ${pod.namespace}/${pod.name}`)
       }
@@ -167,9 +189,11 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
     async reviewToken(token, audiences) {
       let review: Awaited<ReturnType<AuthenticationV1Api['createTokenReview']>>
       try {
-        review = await authentication.createTokenReview({
-          body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences } },
-        })
+        review = await observed('create', 'tokenreviews', () =>
+          authentication.createTokenReview({
+            body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences } },
+          }),
+        )
       } catch (error) {
         // The error's message would repeat the request; it holds the token.
         throw kubeError(error, 'create a TokenReview', { withCause: false })
@@ -188,7 +212,7 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
     },
 
     watchPods(watchOptions) {
-      return startPodWatch(kubeConfig, core, watchOptions)
+      return startPodWatch(kubeConfig, core, watchOptions, options.metrics)
     },
 
     async apiServerFetch(url, init = {}) {
@@ -216,12 +240,15 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
         })
         agents.set(key, agent)
       }
-      const response = await undiciFetch(url, {
-        headers,
-        dispatcher: agent,
-        redirect: 'manual',
-        ...(init.signal ? { signal: init.signal } : {}),
-      })
+      const resource = new URL(url).pathname.includes('jwks') ? 'jwks' : 'openid-configuration'
+      const response = await observed('get', resource, () =>
+        undiciFetch(url, {
+          headers,
+          dispatcher: agent,
+          redirect: 'manual',
+          ...(init.signal ? { signal: init.signal } : {}),
+        }),
+      )
       return response as unknown as Response
     },
   }

@@ -12,6 +12,8 @@
  * @see specs/kubernetes-api.md §4 (watch), §10.1 (informer facts).
  */
 import { type CoreV1Api, type KubeConfig, makeInformer, type V1Pod } from '@kubernetes/client-node'
+import { failureKind, type Metrics } from '../metrics/metrics.ts'
+import { kubeStatusOf } from './kube-errors.ts'
 import { type PodView, podView } from './pod-view.ts'
 
 export interface PodWatchOptions {
@@ -33,7 +35,12 @@ export interface PodWatch {
   stop(): Promise<void>
 }
 
-export function startPodWatch(kubeConfig: KubeConfig, core: CoreV1Api, options: PodWatchOptions): PodWatch {
+export function startPodWatch(
+  kubeConfig: KubeConfig,
+  core: CoreV1Api,
+  options: PodWatchOptions,
+  metrics?: Pick<Metrics, 'startKubeCall'>,
+): PodWatch {
   const minDelayMs = options.restartMinDelayMs ?? 1000
   const maxDelayMs = options.restartMaxDelayMs ?? 30_000
   let synced = false
@@ -46,7 +53,15 @@ export function startPodWatch(kubeConfig: KubeConfig, core: CoreV1Api, options: 
     kubeConfig,
     '/api/v1/pods',
     async () => {
-      const list = await core.listPodForAllNamespaces({ labelSelector: options.labelSelector })
+      const end = metrics?.startKubeCall('list', 'pods')
+      let list: Awaited<ReturnType<CoreV1Api['listPodForAllNamespaces']>>
+      try {
+        list = await core.listPodForAllNamespaces({ labelSelector: options.labelSelector })
+        end?.()
+      } catch (error) {
+        end?.(failureKind(kubeStatusOf(error)))
+        throw error
+      }
       // The informer hands the items to the `add`/`update` callbacks as soon as this resolves,
       // before any macrotask: once this fires, every listed pod has been seen.
       setImmediate(() => {
@@ -60,12 +75,14 @@ export function startPodWatch(kubeConfig: KubeConfig, core: CoreV1Api, options: 
   const emit = (object: V1Pod) => {
     failures = 0
     options.onPod(podView(object))
+    trimCachedPod(object)
   }
   informer.on('add', emit)
   informer.on('update', emit)
   const restartAfter = (error: unknown) => {
     if (stopped) return
     failures += 1
+    metrics?.startKubeCall('watch', 'pods')(failureKind(kubeStatusOf(error)))
     const ceiling = Math.min(maxDelayMs, minDelayMs * 2 ** Math.min(failures - 1, 20))
     const retryInMs = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2)
     options.onError?.(error, retryInMs)
@@ -88,5 +105,25 @@ export function startPodWatch(kubeConfig: KubeConfig, core: CoreV1Api, options: 
       // A list in flight when stop() came would still open its watch afterwards: close it then.
       void starting?.finally(() => informer.stop())
     },
+  }
+}
+
+/**
+ * The informer keeps every watched pod in its cache, and only ever compares them by namespace,
+ * name, uid and resourceVersion (to tell adds from updates and find deletions on a re-list); the
+ * handlers read the pod before this runs. Keeping only that identity (not the spec, status,
+ * annotations or managedFields) is what keeps a replica's memory flat with 10,000 issued pods
+ * alive (docs/performance.md).
+ */
+export function trimCachedPod(object: V1Pod): void {
+  const metadata = object.metadata
+  const cached = object as { [key: string]: unknown }
+  for (const key of Object.keys(cached)) {
+    if (key !== 'metadata' && key !== 'kind' && key !== 'apiVersion') delete cached[key]
+  }
+  if (metadata === undefined) return
+  const kept = metadata as { [key: string]: unknown }
+  for (const key of Object.keys(kept)) {
+    if (key !== 'name' && key !== 'namespace' && key !== 'uid' && key !== 'resourceVersion') delete kept[key]
   }
 }

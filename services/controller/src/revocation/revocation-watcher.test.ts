@@ -190,8 +190,8 @@ interface Minted {
   tokenAccessor: string
 }
 
-/** A real wrapped, orphan, periodic token, as the controller mints it. */
-async function mintWrapped(): Promise<Minted> {
+/** A real wrapped, orphan, periodic token for a pod, with the metadata the controller gives it. */
+async function mintWrapped(pod: { namespace: string; uid: string }): Promise<Minted> {
   const response = await fetch(`${vault.addr}/v1/auth/token/create-orphan`, {
     method: 'POST',
     headers: {
@@ -199,7 +199,11 @@ async function mintWrapped(): Promise<Minted> {
       'x-vault-wrap-ttl': '60s',
       'content-type': 'application/json',
     },
-    body: JSON.stringify({ policies: ['default'], period: '1h' }),
+    body: JSON.stringify({
+      policies: ['default'],
+      period: '1h',
+      meta: { namespace: pod.namespace, pod_uid: pod.uid },
+    }),
   })
   const body = (await response.json()) as Json
   return { wrappingAccessor: body.wrap_info.accessor, tokenAccessor: body.wrap_info.wrapped_accessor }
@@ -254,7 +258,7 @@ async function issuedPod(name: string, options: PodOptions = {}) {
     spec: { nodeName: 'worker-1', containers: [{ name: 'app', image: 'busybox:1' }] },
   })
   expect(created.status).toBe(201)
-  const minted = await mintWrapped()
+  const minted = await mintWrapped({ namespace: NAMESPACE, uid: created.body.metadata.uid as string })
   const record = recordOf(options.state ?? 'issued', minted)
   const patch = issuancePatch({
     resourceVersion: created.body.metadata.resourceVersion,

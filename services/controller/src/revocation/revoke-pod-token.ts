@@ -20,7 +20,9 @@
  * - unreadable (`VC_ISSUANCE_RECORD_INVALID`): never guess; retried (an operator may repair the
  *   annotation) until the give-up bound, see {@link giveUpPodRevocation}.
  *
- * This never touches a pod that is not going away ({@link needsRevocation} on the live pod).
+ * This never touches a pod that is not going away ({@link needsRevocation} on the live pod), and
+ * never revokes a token that was not minted for the pod ({@link revokePodAccessor}: the record is
+ * an annotation, writable by whoever may patch the pod).
  */
 import {
   eventReasons,
@@ -38,6 +40,7 @@ import { ResourceConflictError } from '../kube/kube-errors.ts'
 import type { PodView } from '../kube/pod-view.ts'
 import type { VaultClient } from '../vault/vault-client.ts'
 import { needsRevocation, revocationCause } from './needs-revocation.ts'
+import { revokePodAccessor } from './revoke-pod-accessor.ts'
 
 /** Conflicts tolerated in one attempt before it counts as failed (and is retried later). */
 const MAX_WRITE_ATTEMPTS = 5
@@ -51,7 +54,7 @@ export interface RevocationLogger {
 
 export interface RevocationDeps {
   kube: Pick<KubeClient, 'readPod' | 'mergePatchPod' | 'createPodEvent'>
-  vault: Pick<VaultClient, 'revokeAccessor'>
+  vault: Pick<VaultClient, 'revokeAccessor' | 'lookupAccessor'>
   audit: AuditLog
   clock: { now(): number }
   log: RevocationLogger
@@ -108,7 +111,12 @@ export async function revokePodToken(deps: RevocationDeps, ref: PodRef): Promise
     const accessors = record === undefined ? [] : accessorsToRevoke(record)
     for (const accessor of accessors) {
       if (revokedHere.has(accessor)) continue
-      await deps.vault.revokeAccessor(accessor)
+      if ((await revokePodAccessor(deps.vault, accessor, ref)) === 'foreign') {
+        deps.log.error(
+          { pod: ref, accessor },
+          "SECURITY: the pod's issuance record names a token that was not minted for this pod; not revoked",
+        )
+      }
       revokedHere.add(accessor)
     }
     const revoked =

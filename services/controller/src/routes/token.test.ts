@@ -918,8 +918,12 @@ describe('one token per pod UID', () => {
     expect(patched.status).toBe(200)
   }
 
-  async function liveRoleToken() {
-    const created = await vaultCall('POST', 'auth/token/create/pod-tokens', { policies: ['web'] })
+  /** A token minted through the role for `pod` (its metadata), or for nobody in particular. */
+  async function liveRoleToken(pod?: { namespace: string; uid: string }) {
+    const created = await vaultCall('POST', 'auth/token/create/pod-tokens', {
+      policies: ['web'],
+      ...(pod === undefined ? {} : { meta: { namespace: pod.namespace, pod_uid: pod.uid } }),
+    })
     return created.body?.auth.accessor as string
   }
 
@@ -937,7 +941,7 @@ describe('one token per pod UID', () => {
     const { app, audit } = await startController()
     const callback = await startCallback()
     const pod = await createPod()
-    const orphaned = await liveRoleToken()
+    const orphaned = await liveRoleToken(pod)
     await annotate(pod, inProgress(new Date(Date.now() - 1000).toISOString(), orphaned))
 
     const response = await requestToken(app, pod, await podToken(pod), callback)
@@ -946,6 +950,21 @@ describe('one token per pod UID', () => {
     expect((await vaultCall('POST', 'auth/token/lookup-accessor', { accessor: orphaned })).status).toBe(400)
     expect(audit.map((line) => line.decision)).toEqual(['revoked', 'issued'])
     expect(audit[0]).toMatchObject({ tokenAccessor: orphaned })
+  })
+
+  it('never revokes a token a forged record names that was not minted for the pod', async () => {
+    const { app, logs } = await startController()
+    const callback = await startCallback()
+    const pod = await createPod()
+    // Whoever may patch the pod writes somebody else's accessor into its record.
+    const victim = await liveRoleToken({ namespace: pod.namespace, uid: 'another-pod-uid' })
+    await annotate(pod, inProgress(new Date(Date.now() - 1000).toISOString(), victim))
+
+    const response = await requestToken(app, pod, await podToken(pod), callback)
+
+    expect(response.statusCode).toBe(200)
+    expect((await vaultCall('POST', 'auth/token/lookup-accessor', { accessor: victim })).status).toBe(200)
+    expect(logs.join('\n')).toContain('not minted for this pod; not revoked')
   })
 
   it('answers 409 VC_ISSUANCE_IN_PROGRESS (retryable) while another claim holds', async () => {
@@ -1209,6 +1228,31 @@ describe('modes and limits', () => {
     })
 
     expect(status).toBe(200)
+  })
+
+  it('refuses with 429 VC_RATE_LIMITED while MAX_CONCURRENT_ISSUANCES requests are in progress', async () => {
+    const { app } = await startController({
+      MAX_CONCURRENT_ISSUANCES: '1',
+      REQUEST_DEADLINE: '2s',
+      VAULT_REQUEST_TIMEOUT: '1s',
+    })
+    const hanging = await startCallback('hang')
+    const first = await createPod()
+    const held = requestToken(app, first, await podToken(first), hanging)
+    await waitFor(() => hanging.deliveries.length === 1, { description: 'the first delivery to hang' })
+
+    const second = await createPod()
+    const refused = await requestToken(app, second, await podToken(second), await startCallback())
+    expect(refused.statusCode).toBe(429)
+    expect(refused.json().error).toMatchObject({ code: 'VC_RATE_LIMITED', retryable: true })
+    expect(refused.headers['retry-after']).toBe('1')
+    expect(await issuanceOf(second)).toBeUndefined()
+
+    expect((await held).statusCode).toBe(504)
+    // The slot is free again once the first answer has left.
+    expect((await requestToken(app, second, await podToken(second), await startCallback())).statusCode).toBe(
+      200,
+    )
   })
 
   it('rate-limits per namespace and service account with 429 VC_RATE_LIMITED', async () => {

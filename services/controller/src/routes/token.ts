@@ -39,6 +39,12 @@ export interface TokenRouteOptions {
   issuance: IssuanceDeps
   requestDeadlineMs: number
   rateLimit: { max: number; windowMs: number }
+  /**
+   * Issuances in progress at once on this replica (`MAX_CONCURRENT_ISSUANCES`); more are refused
+   * at once with `429 VC_RATE_LIMITED` and `Retry-After`, so a burst queues in the pods' retries
+   * instead of in this process's memory. Default: no limit.
+   */
+  maxConcurrentIssuances?: number
 }
 
 /** The bearer token of the `Authorization` header, or a `VC_IDENTITY_*` error. */
@@ -66,6 +72,8 @@ export function rateLimitKey(request: FastifyRequest): string {
 }
 
 export function tokenRoute(options: TokenRouteOptions) {
+  const maxConcurrent = options.maxConcurrentIssuances ?? Number.POSITIVE_INFINITY
+  let inProgress = 0
   return async (app: FastifyInstance): Promise<void> => {
     app.decorateRequest('podIdentity', undefined)
     app.decorateRequest('deadline', undefined)
@@ -106,14 +114,36 @@ export function tokenRoute(options: TokenRouteOptions) {
         // Not `request.signal`: Fastify aborts it when the request stream closes, which for a
         // POST is as soon as its body has been read. `handlerTimeout` answers at the deadline;
         // this signal stops the work (nothing is minted after it, a delivery in flight is revoked).
-        onRequest: async (request) => {
+        onRequest: async (request, reply) => {
+          // Counted from the first byte (identity checks cost too) until the connection is done.
+          if (inProgress >= maxConcurrent) {
+            throw new BrokerError(
+              'VC_RATE_LIMITED',
+              'this replica has too many token requests in progress; ask again shortly',
+              { retryAfterSeconds: 1 },
+            )
+          }
+          inProgress++
+          let released = false
+          const release = () => {
+            if (released) return
+            released = true
+            inProgress--
+          }
+          reply.raw.once('finish', release)
+          reply.raw.once('close', release)
           request.deadline = AbortSignal.timeout(options.requestDeadlineMs)
         },
         preValidation: async (request) => {
-          request.podIdentity = await options.verifier.verify(
-            bearerToken(request.headers[AUTHORIZATION_HEADER]),
-            request.deadline,
-          )
+          const endIdentity = options.issuance.metrics.startStage('identity')
+          try {
+            request.podIdentity = await options.verifier.verify(
+              bearerToken(request.headers[AUTHORIZATION_HEADER]),
+              request.deadline,
+            )
+          } finally {
+            endIdentity()
+          }
         },
       },
       async (request) => {

@@ -13,7 +13,9 @@
 import { Agent as HttpAgent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
 import nodeVault from 'node-vault'
+import { failureKind, type Metrics, type VaultOperation } from '../metrics/metrics.ts'
 import type { Secret } from '../secret.ts'
+import { vaultStatusOf } from './vault-errors.ts'
 
 export interface VaultTransportOptions {
   addr: string
@@ -22,6 +24,8 @@ export interface VaultTransportOptions {
   /** Sockets kept per agent. */
   maxSockets: number
   requestTimeoutMs: number
+  /** Counts and times every call by operation (never by path: a role name stays out of labels). */
+  metrics?: Pick<Metrics, 'startVaultCall'>
 }
 
 export interface VaultCallOptions {
@@ -72,12 +76,37 @@ export function createVaultTransport(options: VaultTransportOptions): VaultTrans
     return { headers, timeout: options.requestTimeoutMs, httpAgent, httpsAgent }
   }
 
+  async function observed(path: string, run: () => Promise<unknown>): Promise<unknown> {
+    const end = options.metrics?.startVaultCall(vaultOperationOf(path))
+    try {
+      const answer = await run()
+      end?.()
+      return answer
+    } catch (error) {
+      end?.(failureKind(vaultStatusOf(error)))
+      throw error
+    }
+  }
+
   return {
-    read: (path, call = {}) => raw.read(path, requestOptions(call)),
-    write: (path, body, call = {}) => raw.write(path, body, requestOptions(call)),
+    read: (path, call = {}) => observed(path, () => raw.read(path, requestOptions(call))),
+    write: (path, body, call = {}) => observed(path, () => raw.write(path, body, requestOptions(call))),
     close() {
       httpAgent.destroy()
       httpsAgent.destroy()
     },
   }
+}
+
+/** The metric label of a Vault path: what is asked, never which role or mount. */
+export function vaultOperationOf(path: string): VaultOperation {
+  const bare = path.split('?')[0] ?? ''
+  if (bare.startsWith('auth/token/create')) return 'token_create'
+  if (bare === 'auth/token/revoke-accessor') return 'revoke_accessor'
+  if (bare === 'auth/token/lookup-accessor') return 'lookup_accessor'
+  if (bare === 'auth/token/renew-self') return 'renew_self'
+  if (bare === 'auth/token/lookup-self') return 'lookup_self'
+  if (bare === 'sys/health') return 'health'
+  if (/^auth\/.+\/login(\/|$)/.test(bare)) return 'login'
+  return 'other'
 }

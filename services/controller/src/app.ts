@@ -25,7 +25,7 @@ import { legacyRoute } from './legacy/legacy-route.ts'
 import { metricsRoute, noteErrorCode, registerHttpMetrics } from './metrics/http-metrics.ts'
 import { createMetrics, type Metrics } from './metrics/metrics.ts'
 import { registerRateLimit } from './plugins/rate-limit.ts'
-import { registerRequestIdHeader, requestIdOf } from './plugins/request-id.ts'
+import { registerRequestIdHeader, requestIdOf, requestLogger } from './plugins/request-id.ts'
 import { CachedProbe, registerVaultPressure, vaultHealthProbe } from './plugins/vault-pressure.ts'
 import type { AllowList } from './policy/index.ts'
 import { livezRoute, type Readiness, readyzRoute } from './routes/health.ts'
@@ -92,6 +92,7 @@ export async function buildApp(
     },
     genReqId: requestIdOf,
     requestIdHeader: false,
+    childLoggerFactory: requestLogger,
     // The deadline of /v1/token is its own handlerTimeout; this bounds a slow client.
     requestTimeout: config.limits.requestDeadlineMs + 10_000,
     ...(options.https === undefined ? {} : { https: options.https }),

@@ -517,7 +517,13 @@ describe('no credential in any log line', () => {
     const appLines = logLines.filter((line) => line.audit === undefined)
     expect(appLines.length).toBeGreaterThan(100)
     for (const line of appLines) expect(typeof line.level).toBe('number')
-    const loggedIds = new Set(appLines.map((line) => line.reqId).filter((id) => id !== undefined))
-    for (const id of sentRequestIds) expect(loggedIds).toContain(id)
+    // Every request's lines carry our id (reqId) and the caller's X-Request-Id beside it.
+    const upstreamIds = new Set(
+      appLines.map((line) => line.upstreamRequestId).filter((id) => id !== undefined),
+    )
+    for (const id of sentRequestIds) expect(upstreamIds).toContain(id)
+    for (const line of appLines.filter((line) => line.upstreamRequestId !== undefined)) {
+      expect(line.reqId).toMatch(/^req-[0-9a-f-]{36}$/)
+    }
   })
 })

@@ -10,6 +10,7 @@ import { type AppDeps, buildApp } from '../app.ts'
 import { createAuditLog } from '../audit/audit-log.ts'
 import { loadConfig } from '../config.ts'
 import { BrokerError } from '../errors.ts'
+import { upstreamRequestIdOf } from '../plugins/request-id.ts'
 import { CachedProbe } from '../plugins/vault-pressure.ts'
 import { Secret } from '../secret.ts'
 import { createVaultClient } from '../vault/vault-client.ts'
@@ -189,13 +190,19 @@ describe('/livez and /readyz', () => {
     expect(readyz.json()).toMatchObject({ failing: ['shutdown'], error: { code: 'VC_SHUTTING_DOWN' } })
   })
 
-  it('echoes a sane incoming X-Request-Id and replaces an unsafe one', async () => {
+  it("answers with its own request id, never the caller's (it names issuances)", async () => {
     const app = await startApp()
-    const kept = await app.inject({ url: '/nowhere', headers: { 'x-request-id': 'ingress-42.a:b' } })
-    expect(kept.headers['x-request-id']).toBe('ingress-42.a:b')
-    expect(kept.json().error.requestId).toBe('ingress-42.a:b')
-    const replaced = await app.inject({ url: '/livez', headers: { 'x-request-id': 'a b"}{' } })
-    expect(replaced.headers['x-request-id']).toMatch(/^req-[0-9a-f-]{36}$/)
+    const first = await app.inject({ url: '/nowhere', headers: { 'x-request-id': 'ingress-42.a:b' } })
+    const second = await app.inject({ url: '/nowhere', headers: { 'x-request-id': 'ingress-42.a:b' } })
+    expect(first.headers['x-request-id']).toMatch(/^req-[0-9a-f-]{36}$/)
+    expect(first.json().error.requestId).toBe(first.headers['x-request-id'])
+    expect(second.headers['x-request-id']).not.toBe(first.headers['x-request-id'])
+  })
+
+  it('logs a sane upstream X-Request-Id beside its own, and drops an unsafe one', () => {
+    expect(upstreamRequestIdOf({ headers: { 'x-request-id': 'ingress-42.a:b' } })).toBe('ingress-42.a:b')
+    expect(upstreamRequestIdOf({ headers: { 'x-request-id': 'a b"}{' } })).toBeUndefined()
+    expect(upstreamRequestIdOf({ headers: {} })).toBeUndefined()
   })
 })
 

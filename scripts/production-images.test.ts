@@ -3,7 +3,8 @@
  * What the Dockerfiles put in the images, checked without Docker (none on our machines or in CI):
  * - the controller: `pnpm deploy --prod` of `@vault-controller/controller`, exactly the command
  *   of services/controller/Dockerfile, into a temporary directory, which must hold no development
- *   dependency and start: `node dist/server.js --version` and `--help` load every module;
+ *   dependency and start: `node dist/server.js --version` and `--help` load every module, and the
+ *   setup command operators run from the image (`node dist/setup/cli.js --help`, docs/install.md) loads;
  * - vault-init: the single bundle, copied alone into an empty directory as the distroless image
  *   holds it, answers `--version` and `--help`.
  * Needs the build (`pnpm run build`, which `pnpm test` runs first).
@@ -104,6 +105,20 @@ describe('controller image contents (pnpm deploy --prod)', () => {
     const help = await run(process.execPath, [server, '--help'], options)
     expect(help.stdout).toContain('VAULT_ADDR (required)')
     expect(help.stdout).toContain('ALLOW_LIST_FILE (required)')
+  }, 60_000)
+
+  it('runs the setup command from the image directory: node dist/setup/cli.js --help', async () => {
+    // As `kubectl run … --command -- node dist/setup/cli.js …` does: the image's WORKDIR is the
+    // deploy directory, and the relative path must resolve there.
+    const dockerfile = readFileSync(join(ROOT, 'services/controller/Dockerfile'), 'utf8')
+    const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'))
+    expect(runtime).toMatch(/^WORKDIR \/app$/m)
+    expect(runtime).toMatch(/^COPY --from=build .*\/prod\/controller \/app$/m)
+    const options = { cwd: deployDir, env: { PATH: process.env.PATH ?? '' } }
+    const help = await run(process.execPath, ['dist/setup/cli.js', '--help'], options)
+    expect(help.stderr).toContain('usage: setup-vault --vault-addr URL')
+    expect(help.stderr).toContain('--admin-token-file')
+    expect(help.stderr).toContain('--controller-service-account')
   }, 60_000)
 })
 

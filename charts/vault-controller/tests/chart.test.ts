@@ -5,8 +5,9 @@
  * generated from Kubernetes' OpenAPI; cert-manager and Prometheus Operator models for their
  * objects) and for unknown fields (`unknown-fields.ts`); the hardened security context; RBAC equal to what e2e runs the controller with
  * (`controllerRbacRules`, imported so the two cannot drift); selectors that match the pods'
- * labels; toggles; the strict values schema; and the rendered environment accepted by the
- * controller's own `loadConfig`.
+ * labels; toggles; the strict values schema; the rendered environment accepted by the
+ * controller's own `loadConfig`; legacy mode on and off; and every setting of `ConfigSchema`
+ * reachable from values (rendered by some case, or listed as extraEnv-only with a reason).
  */
 import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -62,6 +63,43 @@ const MATRIX: Record<string, Values> = {
     'controller.deliveryMode': 'response-body',
     'networkPolicy.enabled': 'true',
   },
+  'issuer, JWKS URL, auth mount, tuning': {
+    'controller.oidcIssuer': 'https://kubernetes.default.svc.cluster.local',
+    'controller.jwksUrl': 'https://kubernetes.default.svc/openid/v1/jwks',
+    'vault.auth.mount': 'kubernetes-prod',
+    'controller.maxConcurrentIssuances': '64',
+    'controller.configReloadInterval': '30s',
+  },
+  // docs/migration.md: the legacy-only release, plain HTTP on the Service port the old inits call,
+  // sharing the main release's ServiceAccount (the one Vault's login role binds).
+  'legacy on': {
+    'legacy.enabled': 'true',
+    'legacy.callbackTimeout': '15s',
+    'legacy.checkCallerIp': 'false',
+    'tls.enabled': 'false',
+    'service.port': '80',
+    'serviceAccount.create': 'false',
+    'serviceAccount.name': 'vault-controller',
+    fullnameOverride: 'vault-controller-legacy',
+    'controller.terminationGracePeriodSeconds': '60',
+    'networkPolicy.enabled': 'true',
+  },
+  'legacy off': { 'legacy.enabled': 'false', 'legacy.callbackPort': '8080' },
+}
+
+/**
+ * Settings no values case renders, reachable only through `controller.extraEnv`, with the reason
+ * (values.yaml says the same beside `extraEnv`). Every other setting of ConfigSchema must be
+ * rendered by some case of the matrix.
+ */
+const EXTRA_ENV_ONLY: Record<string, string> = {
+  KUBECONFIG: 'the chart always runs the controller in-cluster, with its mounted service-account token',
+  AUDIT_LOG_FILE: 'audit lines go to stdout with the logs; a file would also need a volume of your own',
+}
+
+/** The LEGACY_* variables rendered, as the controller reads them. */
+function legacyEnv(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => name.startsWith('LEGACY_')))
 }
 
 let helm: string
@@ -266,6 +304,13 @@ describe.each(Object.entries(MATRIX))('helm template: %s', (_name, values) => {
     expect(config.identity.mode).toBe(values['controller.identityMode'] ?? 'jwks')
     expect(config.vault.auth.method).toBe(values['vault.auth.method'] ?? 'kubernetes')
     expect(config.listen.tls === undefined).toBe(values['tls.enabled'] === 'false')
+    expect(config.legacy.enabled).toBe(values['legacy.enabled'] === 'true')
+    expect(config.reload.intervalMs).toBe(
+      values['controller.configReloadInterval'] === '30s' ? 30_000 : 10_000,
+    )
+    expect(config.limits.maxConcurrentIssuances).toBe(
+      Number(values['controller.maxConcurrentIssuances'] ?? 256),
+    )
   })
 
   it('mounts the allow-list as a directory and every secret read-only', () => {
@@ -371,6 +416,142 @@ describe('toggles', () => {
   })
 })
 
+describe('legacy protocol (docs/migration.md)', () => {
+  it('legacy on: every LEGACY_ setting from values, and the controller serves the original protocol', async () => {
+    const env = renderedEnv(await render(MATRIX['legacy on'] as Values))
+    expect(legacyEnv(env)).toEqual({
+      LEGACY_PROTOCOL: 'enabled',
+      LEGACY_CALLBACK_PORT: '80',
+      LEGACY_CALLBACK_TIMEOUT: '15s',
+      LEGACY_CHECK_CALLER_IP: 'disabled',
+    })
+    expect(env.TLS_CERT_FILE).toBeUndefined()
+    expect(loadConfig(env).legacy).toEqual({
+      enabled: true,
+      callbackPort: 80,
+      callbackTimeoutMs: 15_000,
+      checkCallerIp: false,
+    })
+  })
+
+  it('legacy on keeps the caller-IP check by default', async () => {
+    const env = renderedEnv(await render({ 'legacy.enabled': 'true', 'tls.enabled': 'false' }))
+    expect(legacyEnv(env)).toEqual({
+      LEGACY_PROTOCOL: 'enabled',
+      LEGACY_CALLBACK_PORT: '80',
+      LEGACY_CALLBACK_TIMEOUT: '10s',
+      LEGACY_CHECK_CALLER_IP: 'enabled',
+    })
+  })
+
+  it('legacy off (the default): LEGACY_PROTOCOL=disabled and no other LEGACY_ setting', async () => {
+    for (const values of [{}, MATRIX['legacy off'] as Values]) {
+      const env = renderedEnv(await render(values))
+      expect(legacyEnv(env)).toEqual({ LEGACY_PROTOCOL: 'disabled' })
+      expect(loadConfig(env).legacy.enabled).toBe(false)
+    }
+  })
+
+  it('refuses legacy on a TLS release: the original init speaks plain HTTP', async () => {
+    expect(await renderError({ 'legacy.enabled': 'true' })).toContain(
+      'legacy.enabled needs tls.enabled=false',
+    )
+  })
+
+  it('the legacy release reuses the main ServiceAccount, serves port 80 and may push to the pods', async () => {
+    const objects = await render(MATRIX['legacy on'] as Values)
+    expect(objects.filter((o) => o.kind === 'ServiceAccount')).toEqual([])
+    expect(only(objects, 'Deployment').spec.template.spec.serviceAccountName).toBe('vault-controller')
+    const service = only(objects, 'Service')
+    expect(service.metadata.name).toBe('vault-controller-legacy')
+    expect(service.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }])
+    const egressPorts = only(objects, 'NetworkPolicy').spec.egress.flatMap(
+      (rule: { ports: { port: number }[] }) => rule.ports.map((port) => port.port),
+    )
+    expect(egressPorts).toContain(80)
+    const defaults = only(await render({ 'networkPolicy.enabled': 'true' }), 'NetworkPolicy')
+    expect(JSON.stringify(defaults.spec.egress)).not.toContain('"port":80,')
+  })
+})
+
+describe('every controller setting is reachable from values', () => {
+  it('each ConfigSchema key is rendered by some values case, or is extraEnv-only with a reason', async () => {
+    const rendered = new Set<string>()
+    for (const values of Object.values(MATRIX)) {
+      for (const name of Object.keys(renderedEnv(await render(values)))) rendered.add(name)
+    }
+    const valuesYaml = readFileSync(`${CHART}/values.yaml`, 'utf8')
+    for (const key of Object.keys(ConfigSchema.properties)) {
+      const reason = EXTRA_ENV_ONLY[key]
+      if (reason === undefined) {
+        expect(
+          rendered.has(key),
+          `${key}: rendered by no values case; map it or list it in EXTRA_ENV_ONLY`,
+        ).toBe(true)
+      } else {
+        expect(rendered.has(key), `${key} is rendered: remove it from EXTRA_ENV_ONLY`).toBe(false)
+        expect(reason.length).toBeGreaterThan(20)
+        expect(valuesYaml, `values.yaml names ${key} beside extraEnv`).toContain(key)
+      }
+    }
+    for (const key of Object.keys(EXTRA_ENV_ONLY)) expect(ConfigSchema.properties).toHaveProperty(key)
+  }, 120_000)
+
+  it('an extraEnv-only setting reaches the controller through controller.extraEnv', async () => {
+    const env = renderedEnv(
+      await render({
+        'controller.extraEnv[0].name': 'AUDIT_LOG_FILE',
+        'controller.extraEnv[0].value': '/tmp/audit.log',
+      }),
+    )
+    expect(loadConfig(env).auditLogFile).toBe('/tmp/audit.log')
+  })
+})
+
+describe('NOTES', () => {
+  /** NOTES.txt as `helm install` prints it (a client-side dry run: no cluster). */
+  async function notes(values: Values): Promise<string> {
+    const { stdout } = await helmRun([
+      'install',
+      '--dry-run=client',
+      'vault-controller',
+      CHART,
+      '--namespace',
+      NAMESPACE,
+      ...setFlags(values),
+    ])
+    return stdout.slice(stdout.indexOf('NOTES:'))
+  }
+
+  it('runs setup-vault from the controller image, the admin token on stdin', async () => {
+    const text = await notes({ 'vault.caSecret': 'vault-ca' })
+    expect(text).toContain(
+      `kubectl -n ${NAMESPACE} run vault-controller-setup --rm -i --restart=Never \\\n       --image vault-controller/controller:`,
+    )
+    expect(text).toContain('--command -- node dist/setup/cli.js --admin-token-file /dev/stdin')
+    expect(text).toContain('--ca-file /etc/vault-ca/ca.crt')
+    expect(text).toContain('"secretName":"vault-ca"')
+    expect(text).toContain(
+      `--controller-namespace ${NAMESPACE} --controller-service-account vault-controller`,
+    )
+    expect(text).not.toMatch(/VAULT_TOKEN=/)
+  })
+
+  it('uses docker for approle, so the role_id and secret_id files land locally', async () => {
+    const text = await notes({ 'vault.auth.method': 'approle', 'vault.auth.approleSecret': 'vault-approle' })
+    expect(text).toContain('--entrypoint node \\\n       vault-controller/controller:')
+    expect(text).toContain('--approle-role-id-file /out/role-id --approle-secret-id-file /out/secret-id')
+    expect(text).toContain('create secret generic vault-approle')
+  })
+
+  it('warns when the legacy protocol is on', async () => {
+    const text = await notes({ 'legacy.enabled': 'true', 'tls.enabled': 'false', 'service.port': '80' })
+    expect(text).toContain('LEGACY PROTOCOL ON')
+    expect(text).toContain(`at http://vault-controller.${NAMESPACE}.svc and pushes`)
+    expect(await notes({})).not.toContain('LEGACY')
+  })
+})
+
 describe('values schema', () => {
   it.each([
     [{ unknownKey: 'x' }, "additional properties 'unknownKey' not allowed"],
@@ -379,6 +560,10 @@ describe('values schema', () => {
     [{ 'vault.addr': 'vault:8200' }, '/vault/addr'],
     [{ 'controller.requestDeadline': '30 seconds' }, '/controller/requestDeadline'],
     [{ containerPort: '443' }, '/containerPort'],
+    [{ 'legacy.enable': 'true' }, "additional properties 'enable' not allowed"],
+    [{ 'legacy.checkCallerIp': 'enabled' }, '/legacy/checkCallerIp'],
+    [{ 'legacy.callbackTimeout': '10 seconds' }, '/legacy/callbackTimeout'],
+    [{ 'controller.configReloadInterval': 'often' }, '/controller/configReloadInterval'],
   ])('refuses %j', async (values, message) => {
     expect(await renderError(values)).toContain(message)
   })

@@ -50,9 +50,14 @@ export interface VaultInitConfig {
   logLevel: LogLevel
 }
 
-export type ConfigResult =
-  | { ok: true; config: VaultInitConfig; warnings: string[] }
-  | { ok: false; errors: string[] }
+/** A configuration, or every problem with the environment at once. */
+export type ParsedConfig<T> = { ok: true; config: T; warnings: string[] } | { ok: false; errors: string[] }
+
+export type ConfigResult = ParsedConfig<VaultInitConfig>
+
+/** Help rows both modes share. */
+const vaultCaHelp = ['VAULT_CACERT', '(system CAs)', 'PEM file of CAs trusted for Vault'] as const
+const logLevelHelp = ['VAULT_INIT_LOG_LEVEL', 'info', 'debug, info, warn or error'] as const
 
 /** Every variable vault-init reads, with its default and meaning (for `--help` and the docs). */
 export const environmentHelp: ReadonlyArray<readonly [string, string, string]> = [
@@ -68,9 +73,9 @@ export const environmentHelp: ReadonlyArray<readonly [string, string, string]> =
   ['VAULT_INIT_FILE_MODE', '0600', 'octal mode of both files; group/world-writable refused'],
   ['VAULT_INIT_DEADLINE', '5m', 'give up after this long (Vault duration: 300, 90s, 5m)'],
   ['VAULT_INIT_REQUEST_TIMEOUT', '60s', 'limit on one request to the controller'],
-  ['VAULT_CACERT', '(system CAs)', 'PEM file of CAs trusted for Vault'],
+  vaultCaHelp,
   ['VAULT_CONTROLLER_CACERT', '(system CAs)', 'PEM file of CAs trusted for the controller'],
-  ['VAULT_INIT_LOG_LEVEL', 'info', 'debug, info, warn or error'],
+  logLevelHelp,
 ]
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -196,27 +201,22 @@ export function parseConfig(env: Env): ConfigResult {
 
   const logLevel = read.logLevel()
 
-  if (errors.length > 0) return { ok: false, errors }
-  return {
-    ok: true,
-    warnings,
-    config: {
-      podName,
-      podNamespace,
-      vaultAddr,
-      controllerAddr,
-      saTokenFile,
-      callbackPort,
-      listenAddress,
-      outputDir,
-      fileMode,
-      deadlineMs,
-      requestTimeoutMs,
-      ...(vaultCaFile === undefined ? {} : { vaultCaFile }),
-      ...(controllerCaFile === undefined ? {} : { controllerCaFile }),
-      logLevel,
-    },
-  }
+  return settle(errors, warnings, {
+    podName,
+    podNamespace,
+    vaultAddr,
+    controllerAddr,
+    saTokenFile,
+    callbackPort,
+    listenAddress,
+    outputDir,
+    fileMode,
+    deadlineMs,
+    requestTimeoutMs,
+    ...(vaultCaFile === undefined ? {} : { vaultCaFile }),
+    ...(controllerCaFile === undefined ? {} : { controllerCaFile }),
+    logLevel,
+  })
 }
 
 /** The sidecar's configuration (`vault-init sidecar`): it only talks to Vault. */
@@ -231,9 +231,7 @@ export interface SidecarConfig {
   logLevel: LogLevel
 }
 
-export type SidecarConfigResult =
-  | { ok: true; config: SidecarConfig; warnings: string[] }
-  | { ok: false; errors: string[] }
+export type SidecarConfigResult = ParsedConfig<SidecarConfig>
 
 /** The variables the sidecar reads (for `--help` and the docs). */
 export const sidecarEnvironmentHelp: ReadonlyArray<readonly [string, string, string]> = [
@@ -241,8 +239,8 @@ export const sidecarEnvironmentHelp: ReadonlyArray<readonly [string, string, str
   ['VAULT_INIT_OUTPUT_DIR', DEFAULT_OUTPUT_DIR, 'where the init container wrote token and secret.json'],
   ['POD_NAME', '(unset)', 'when set with POD_NAMESPACE, secret.json must name this pod'],
   ['POD_NAMESPACE', '(unset)', 'see POD_NAME'],
-  ['VAULT_CACERT', '(system CAs)', 'PEM file of CAs trusted for Vault'],
-  ['VAULT_INIT_LOG_LEVEL', 'info', 'debug, info, warn or error'],
+  vaultCaHelp,
+  logLevelHelp,
 ]
 
 /** Reads and validates the sidecar's configuration; never throws. */
@@ -259,18 +257,18 @@ export function parseSidecarConfig(env: Env): SidecarConfigResult {
   }
   const vaultCaFile = value('VAULT_CACERT')
   const logLevel = read.logLevel()
-  if (errors.length > 0) return { ok: false, errors }
-  return {
-    ok: true,
-    warnings,
-    config: {
-      vaultAddr,
-      outputDir,
-      ...(name === undefined || namespace === undefined ? {} : { pod: { namespace, name } }),
-      ...(vaultCaFile === undefined ? {} : { vaultCaFile }),
-      logLevel,
-    },
-  }
+  return settle(errors, warnings, {
+    vaultAddr,
+    outputDir,
+    ...(name === undefined || namespace === undefined ? {} : { pod: { namespace, name } }),
+    ...(vaultCaFile === undefined ? {} : { vaultCaFile }),
+    logLevel,
+  })
+}
+
+/** The configuration, unless a variable was wrong: then only the errors. */
+function settle<T>(errors: string[], warnings: string[], config: T): ParsedConfig<T> {
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, warnings, config }
 }
 
 function isDns1123(text: string, pattern: string, maxLength: number): boolean {

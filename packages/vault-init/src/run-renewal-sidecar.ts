@@ -20,31 +20,20 @@
  */
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { setTimeout as sleepFor } from 'node:timers/promises'
 import { SECRET_FILE_NAME, TOKEN_FILE_NAME } from '@vault-controller/protocol'
 import { writeFileAtomic } from './atomic-write.ts'
 import { backoffDelayMs } from './backoff.ts'
 import type { SidecarConfig } from './config.ts'
 import { type ExitCode, exitCodes } from './exit-codes.ts'
-import { createHttpTransport, type HttpTransport } from './http-transport.ts'
+import { createHttpTransport } from './http-transport.ts'
 import { type Logger, silentLogger } from './logger.ts'
 import { podMismatches } from './pod-identity.ts'
+import { abortableSleep, errno, type RunDeps } from './run-deps.ts'
 import { Secret } from './secret.ts'
 import { renewSelf } from './vault-renew-self.ts'
 
-export interface SidecarDeps {
-  logger?: Logger
-  /** Time for expiry and scheduling. Default: `Date.now`. */
-  clock?: { now(): number }
-  /** Waits; resolves early (without throwing) when `signal` aborts. */
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>
-  /** Jitter source in [0, 1). */
-  random?: () => number
-  /** Makes the HTTP client for Vault, given the CA PEM configured for it. */
-  createTransport?: (caPem: string | undefined) => HttpTransport
-  /** Aborting (SIGTERM, SIGINT) stops the sidecar with exit 0. */
-  signal?: AbortSignal
-}
+/** The sidecar's dependencies: aborting `signal` (SIGTERM, SIGINT) stops it with exit 0. */
+export type SidecarDeps = RunDeps
 
 export interface SidecarResult {
   exitCode: ExitCode
@@ -96,7 +85,7 @@ type Loaded = { ok: true; held: HeldToken } | { ok: false; result: SidecarResult
 async function run(config: SidecarConfig, deps: SidecarDeps, logger: Logger): Promise<SidecarResult> {
   const clock = deps.clock ?? { now: () => Date.now() }
   const random = deps.random ?? Math.random
-  const sleep = deps.sleep ?? defaultSleep
+  const sleep = deps.sleep ?? abortableSleep
   const signal = deps.signal ?? new AbortController().signal
 
   let caPem: string | undefined
@@ -340,13 +329,4 @@ function fail(exitCode: ExitCode, code: string, message: string): SidecarResult 
 
 function iso(ms: number): string {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : 'unknown'
-}
-
-function errno(error: unknown): string {
-  const code = (error as { code?: unknown }).code
-  return typeof code === 'string' ? code : error instanceof Error ? error.message : String(error)
-}
-
-async function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
-  await sleepFor(ms, undefined, { signal }).catch(() => {})
 }

@@ -10,7 +10,6 @@
  * succeeds without the files, and a signal never counts as success (legacy defect 11).
  */
 import { access, constants, readFile } from 'node:fs/promises'
-import { setTimeout as sleepFor } from 'node:timers/promises'
 import type { TokenRequest, TokenResponse, WrapInfo } from '@vault-controller/protocol'
 import { backoffDelayMs } from './backoff.ts'
 import { createCallbackCertificate } from './callback-certificate.ts'
@@ -21,6 +20,7 @@ import { type ExitCode, exitCodes } from './exit-codes.ts'
 import { createHttpTransport, type HttpTransport } from './http-transport.ts'
 import { type Logger, silentLogger } from './logger.ts'
 import { type PodIdentity, podMismatches, podUidFromServiceAccountToken } from './pod-identity.ts'
+import { abortableSleep, errno, type RunDeps } from './run-deps.ts'
 import { Secret } from './secret.ts'
 import { SingleDelivery } from './single-delivery.ts'
 import {
@@ -32,18 +32,8 @@ import {
 } from './token-files.ts'
 import { lookupSelf, revokeSelf, type TokenLiveness, unwrap } from './vault-unwrap.ts'
 
-export interface VaultInitDeps {
-  logger?: Logger
-  /** Time for the deadline and `Retry-After` dates. Default: `Date.now`. */
-  clock?: { now(): number }
-  /** Waits between attempts; resolves early (without throwing) when `signal` aborts. */
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>
-  /** Jitter source in [0, 1). */
-  random?: () => number
-  /** Makes the HTTP client for Vault and for the controller, given the CA PEM configured for each. */
-  createTransport?: (caPem: string | undefined) => HttpTransport
-  /** Aborting ends the run with 143 (reason `'SIGTERM'`) or 130 (`'SIGINT'`). */
-  signal?: AbortSignal
+/** The run's dependencies: aborting `signal` ends it with 143 (reason `'SIGTERM'`) or 130 (`'SIGINT'`). */
+export interface VaultInitDeps extends RunDeps {
   /** How long to wait for the controller's answer once the files are written. Default 5 s. */
   answerGraceMs?: number
   /** Called once the callback listener is up (tests use the bound port). */
@@ -321,7 +311,7 @@ class Session {
 
   /** The retry loop around `POST /v1/token`. */
   async #askController(request: TokenRequest): Promise<void> {
-    const sleep = this.#deps.sleep ?? defaultSleep
+    const sleep = this.#deps.sleep ?? abortableSleep
     const random = this.#deps.random ?? Math.random
     for (let retry = 0; !this.#stop.signal.aborted; ) {
       const remainingMs = this.#deadlineMs - this.#clock.now()
@@ -613,13 +603,4 @@ async function readIdentityToken(
 function securityReport(lines: string[]): string {
   const bar = '!'.repeat(78)
   return [bar, '!! vault-init SECURITY ALERT', ...lines.map((line) => `!! ${line}`), bar, ''].join('\n')
-}
-
-function errno(error: unknown): string {
-  const code = (error as { code?: unknown }).code
-  return typeof code === 'string' ? code : error instanceof Error ? error.message : String(error)
-}
-
-async function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
-  await sleepFor(ms, undefined, { signal }).catch(() => {})
 }

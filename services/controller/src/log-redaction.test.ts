@@ -8,16 +8,12 @@
  * every minted token, the controller's own tokens, the AppRole secret_id. None may appear, nor
  * anything shaped like a Vault token or a JWT. `/metrics` is held to the same rule.
  */
-import { randomUUID, X509Certificate } from 'node:crypto'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { createServer, type Server } from 'node:https'
-import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
+import { randomUUID } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { certificateSha256, MAX_TOKEN_REQUEST_BYTES } from '@vault-controller/protocol'
-import { type KubeDev, startKubeDev, startVaultDev, type VaultDev, waitFor } from '@vault-controller/testkit'
+import { MAX_TOKEN_REQUEST_BYTES } from '@vault-controller/protocol'
+import { type KubeDev, type VaultDev, waitFor } from '@vault-controller/testkit'
 import type { FastifyInstance } from 'fastify'
-import selfsigned from 'selfsigned'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AppDeps, buildApp } from './app.ts'
 import { createAuditLog } from './audit/audit-log.ts'
@@ -27,16 +23,22 @@ import { kubeConfigFor } from './kube/kube-client.ts'
 import { createMetrics } from './metrics/metrics.ts'
 import { revocationSettingsOf, runRevocationWatcherWith } from './revocation/revocation-watcher.ts'
 import type { Readiness } from './routes/health.ts'
-
-// biome-ignore lint/suspicious/noExplicitAny: JSON from kube-dev, vault-dev and the callback; read field by field
-type Json = any
+import { type CallbackListener, startCallbackListener } from './test-support/callback-listener.ts'
+import {
+  type ControllerWorld,
+  createPod as createWorldPod,
+  podToken,
+  requestToken as requestWorldToken,
+  startControllerWorld,
+} from './test-support/controller-world.ts'
+import { type Json, kubeCall, vaultCall } from './test-support/dev-api.ts'
 
 const NAMESPACE = 'shop'
 const WAIT = { timeoutMs: 10_000 }
 
+let world: ControllerWorld
 let kube: KubeDev
 let vault: VaultDev
-let workDir: string
 const files: Record<string, string> = {}
 
 /** Every log and audit line of every controller of this file. */
@@ -50,40 +52,24 @@ function remember(value: unknown): void {
   if (typeof value === 'string' && value.length >= 8) secrets.add(value)
 }
 
-async function api(base: string, method: string, path: string, token: string, body?: unknown) {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'x-vault-token': token, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  const text = await response.text()
-  return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as Json }
-}
-const vaultApi = (method: string, path: string, body?: unknown) =>
-  api(vault.addr, method, `/v1/${path}`, vault.rootToken, body)
-const kubeApi = (method: string, path: string, body?: unknown) =>
-  api(kube.server, method, path, kube.token, body)
+const vaultApi = (method: string, path: string, body?: unknown) => vaultCall(vault, method, path, body)
+const kubeApi = (method: string, path: string, body?: unknown) => kubeCall(kube, method, path, body)
 
 beforeAll(async () => {
-  kube = await startKubeDev({ log: () => {} })
-  vault = await startVaultDev({ rootToken: 'root' })
-  remember(kube.token)
-  await kube.createNamespace(NAMESPACE)
-  await kube.createServiceAccount(NAMESPACE, 'web')
-  await kube.createServiceAccount(NAMESPACE, 'stranger')
-
-  await vaultApi('PUT', 'sys/policies/acl/controller', {
-    policy: `path "auth/token/create/pod-tokens" { capabilities = ["update", "sudo"] }
-path "auth/token/lookup-accessor" { capabilities = ["update"] }
-path "auth/token/revoke-accessor" { capabilities = ["update"] }`,
+  world = await startControllerWorld({
+    serviceAccounts: { [NAMESPACE]: ['web', 'stranger'] },
+    tokenRoles: { 'pod-tokens': { orphan: true, allowed_policies: ['web'] } },
+    allowList:
+      'rules:\n  - name: web\n    namespaces: [shop]\n    serviceAccounts: [web]\n    policies: [web]\n    ttl: { default: 1h, max: 2h }\n',
+    tempPrefix: 'log-redaction-',
   })
-  await vaultApi('POST', 'auth/token/roles/pod-tokens', { orphan: true, allowed_policies: ['web'] })
-  const created = await vaultApi('POST', 'auth/token/create-orphan', { policies: ['controller'] })
-  remember(created.body.auth.client_token)
+  ;({ kube, vault } = world)
+  remember(kube.token)
+  remember(world.controllerToken)
 
   // AppRole for the controller's own login: one long-lived, one that must be renewed every ~2 s.
   await vaultApi('POST', 'sys/auth/approle', { type: 'approle' })
-  workDir = mkdtempSync(join(tmpdir(), 'log-redaction-'))
+  const workDir = world.workDir
   for (const [role, ttl] of [
     ['controller', '1h'],
     ['short', '3s'],
@@ -101,13 +87,8 @@ path "auth/token/revoke-accessor" { capabilities = ["update"] }`,
     writeFileSync(files[`${role}-role-id`] as string, roleId)
     writeFileSync(files[`${role}-secret-id`] as string, secretId)
   }
-  files.token = join(workDir, 'vault-token')
-  writeFileSync(files.token, created.body.auth.client_token)
-  files.allowList = join(workDir, 'allow-list.yaml')
-  writeFileSync(
-    files.allowList,
-    'rules:\n  - name: web\n    namespaces: [shop]\n    serviceAccounts: [web]\n    policies: [web]\n    ttl: { default: 1h, max: 2h }\n',
-  )
+  files.token = world.tokenFile
+  files.allowList = world.allowListFile
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -168,8 +149,7 @@ async function startController(
 afterAll(async () => {
   for (const controller of controllers.splice(0)) await controller.app.close()
   for (const callback of callbacks.splice(0)) await callback.close()
-  await kube?.close()
-  await vault?.close()
+  await world?.close()
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -189,114 +169,40 @@ async function createPod(
     hostNetwork?: boolean
   } = {},
 ): Promise<Pod> {
-  const name = options.name ?? `pod-${randomUUID().slice(0, 8)}`
-  const serviceAccount = options.serviceAccount ?? 'web'
-  const created = await kubeApi('POST', `/api/v1/namespaces/${NAMESPACE}/pods`, {
-    metadata: { name, annotations: options.annotations ?? { 'vaultproject.io/policies': 'web' } },
-    spec: {
-      serviceAccountName: serviceAccount,
-      nodeName: 'node-1',
-      ...(options.hostNetwork === true ? { hostNetwork: true } : {}),
-      initContainers: [{ name: 'vault-init', image: 'vault-init:test' }],
-      containers: [{ name: 'app', image: 'app:test' }],
-    },
+  const pod = await createWorldPod(kube, {
+    namespace: NAMESPACE,
+    name: options.name ?? `pod-${randomUUID().slice(0, 8)}`,
+    serviceAccount: options.serviceAccount ?? 'web',
+    annotations: options.annotations ?? { 'vaultproject.io/policies': 'web' },
+    ...(options.hostNetwork === undefined ? {} : { hostNetwork: options.hostNetwork }),
   })
-  expect(created.status).toBe(201)
-  await fetch(`${kube.server}/__testkit/kubelet/${NAMESPACE}/${name}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ hostIP: '10.0.0.1', podIP: '127.0.0.1', initContainers: 'running' }),
-  })
-  const uid = created.body.metadata.uid as string
-  return { name, uid, jwt: await podJwt(name, uid, serviceAccount) }
+  return { name: pod.name, uid: pod.uid, jwt: await podJwt(pod.name, pod.uid, pod.serviceAccount) }
 }
 
 async function podJwt(name: string, uid: string, serviceAccount = 'web', audience = 'vault-controller') {
-  const answer = await kubeApi(
-    'POST',
-    `/api/v1/namespaces/${NAMESPACE}/serviceaccounts/${serviceAccount}/token`,
-    {
-      apiVersion: 'authentication.k8s.io/v1',
-      kind: 'TokenRequest',
-      spec: {
-        audiences: [audience],
-        expirationSeconds: 600,
-        boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name, uid },
-      },
-    },
-  )
-  const jwt = answer.body.status.token as string
+  const jwt = await podToken(kube, { namespace: NAMESPACE, name, uid, serviceAccount }, audience)
   remember(jwt)
   return jwt
 }
 
-interface Callback {
-  port: number
-  certSha256: string
-  close(): Promise<void>
-}
-const callbacks: Callback[] = []
+const callbacks: CallbackListener[] = []
 
-/** vault-init's listener: unwraps (remembering both tokens) and accepts, or refuses with 500. */
-async function startCallback(behaviour: 'accept' | 'refuse' = 'accept'): Promise<Callback> {
-  const generated = await selfsigned.generate([{ name: 'commonName', value: 'vault-init' }], {
-    keyType: 'ec',
-    curve: 'P-256',
-    algorithm: 'sha256',
-    notBeforeDate: new Date(Date.now() - 60_000),
-    notAfterDate: new Date(Date.now() + 3_600_000),
-  })
-  const server: Server = createServer(
-    { cert: generated.cert, key: generated.private },
-    (request, response) => {
-      const chunks: Buffer[] = []
-      request.on('data', (chunk: Buffer) => chunks.push(chunk))
-      request.on('end', async () => {
-        const delivery = JSON.parse(Buffer.concat(chunks).toString('utf8'))
-        remember(delivery.wrapInfo?.token)
-        if (behaviour === 'refuse') {
-          response.writeHead(500, { 'content-type': 'application/json' })
-          response.end(
-            JSON.stringify({
-              error: {
-                code: 'VI_INTERNAL',
-                message: 'boom',
-                requestId: delivery.requestId,
-                retryable: false,
-              },
-            }),
-          )
-          return
-        }
-        const unwrap = await fetch(`${vault.addr}/v1/sys/wrapping/unwrap`, {
-          method: 'POST',
-          headers: { 'x-vault-token': delivery.wrapInfo.token },
-        })
-        const secret = (await unwrap.json()) as Json
-        remember(secret.auth?.client_token)
-        response.writeHead(200, { 'content-type': 'application/json' })
-        response.end(
-          JSON.stringify({
-            status: 'accepted',
-            requestId: delivery.requestId,
-            tokenAccessor: secret.auth.accessor,
-          }),
-        )
-      })
-    },
+/** vault-init's listener: unwraps and accepts, or refuses with 500. */
+async function startCallback(behaviour: 'accept' | 'refuse' = 'accept'): Promise<CallbackListener> {
+  const callback = await startCallbackListener(
+    vault.addr,
+    behaviour === 'refuse' ? 'refuse-with-500' : 'accept',
   )
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const callback: Callback = {
-    port: (server.address() as AddressInfo).port,
-    certSha256: certificateSha256(new X509Certificate(generated.cert).raw),
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
   callbacks.push(callback)
   return callback
+}
+
+/** Remembers every wrapping token delivered and every token unwrapped so far. */
+function rememberDelivered(): void {
+  for (const callback of callbacks) {
+    for (const delivery of callback.deliveries) remember(delivery.wrapInfo?.token)
+    for (const secret of callback.unwrapped) remember(secret.auth?.client_token)
+  }
 }
 
 function requestToken(
@@ -304,25 +210,13 @@ function requestToken(
   pod: { name: string },
   jwt: string | undefined,
   callback: { port: number; certSha256: string },
-  options: { namespace?: string; payload?: string; contentType?: string } = {},
+  options: { payload?: string; contentType?: string } = {},
 ) {
   const requestId = `test-${randomUUID()}`
   sentRequestIds.push(requestId)
-  return app.inject({
-    method: 'POST',
-    url: '/v1/token',
-    headers: {
-      'content-type': options.contentType ?? 'application/json',
-      'x-request-id': requestId,
-      ...(jwt === undefined ? {} : { authorization: `Bearer ${jwt}` }),
-    },
-    payload:
-      options.payload ??
-      JSON.stringify({
-        namespace: options.namespace ?? NAMESPACE,
-        name: pod.name,
-        callback: { port: callback.port, certSha256: callback.certSha256 },
-      }),
+  return requestWorldToken(app, { namespace: NAMESPACE, name: pod.name }, jwt, callback, {
+    ...options,
+    headers: { 'x-request-id': requestId },
   })
 }
 
@@ -500,6 +394,7 @@ describe('no credential in any log line', () => {
   }, 30_000)
 
   it('shows no credential in any line, any /metrics, and logs JSON with levels and request ids', async () => {
+    rememberDelivered()
     for (const controller of controllers) {
       remember((await controller.vaultIdentity.token()).reveal())
       const metrics = await controller.app.inject({ url: '/metrics' })

@@ -4,24 +4,26 @@
  * pod's own loopback address that behaves like the original init container's handler (unwrap as
  * first party, answer 200 / 409 / 500). No module of ours is mocked.
  */
-import { randomInt, randomUUID } from 'node:crypto'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { randomInt } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { ISSUANCE_ANNOTATION, parseIssuanceRecord, REVOKE_FINALIZER } from '@vault-controller/protocol'
-import { type KubeDev, startKubeDev, startVaultDev, type VaultDev, waitFor } from '@vault-controller/testkit'
+import { type KubeDev, type VaultDev, waitFor } from '@vault-controller/testkit'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp } from '../app.ts'
-import { createAuditLog } from '../audit/audit-log.ts'
-import { loadConfig } from '../config.ts'
-import { createDeps } from '../create-deps.ts'
-import { kubeConfigFor } from '../kube/kube-client.ts'
 import { createMetrics } from '../metrics/metrics.ts'
-
-// biome-ignore lint/suspicious/noExplicitAny: JSON from kube-dev, vault-dev and the callback; assertions check its shape
-type Json = any
+import {
+  type ControllerApp,
+  type ControllerWorld,
+  createPod as createWorldPod,
+  startControllerApp,
+  startControllerWorld,
+} from '../test-support/controller-world.ts'
+import {
+  countTokens,
+  type Json,
+  kubeCall as worldKubeCall,
+  vaultCall as worldVaultCall,
+} from '../test-support/dev-api.ts'
 
 const NAMESPACE = 'shop'
 const ALLOW_LIST = `
@@ -32,73 +34,36 @@ rules:
     policies: [web]
     ttl: { default: 1h, max: 24h }
 `
-const CONTROLLER_POLICY = `
-path "auth/token/create/pod-tokens" { capabilities = ["update", "sudo"] }
-path "auth/token/lookup-accessor" { capabilities = ["update"] }
-path "auth/token/revoke-accessor" { capabilities = ["update"] }
-`
 /** Every listener of this file uses this port, each on its own loopback address. */
 const CALLBACK_PORT = randomInt(20_000, 40_000)
 const SECOND_OCTET = randomInt(16, 250)
 let nextAddress = 1
 
+let world: ControllerWorld
 let kube: KubeDev
 let vault: VaultDev
-let tokenFile: string
-let allowListFile: string
 
-async function call(
-  base: string,
-  auth: Record<string, string>,
-  method: string,
-  path: string,
-  body?: unknown,
-) {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: { ...auth, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  const text = await response.text()
-  return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as Json) }
-}
-const vaultCall = (method: string, path: string, body?: unknown) =>
-  call(`${vault.addr}/v1/`, { 'x-vault-token': vault.rootToken }, method, path, body)
-const kubeCall = (method: string, path: string, body?: unknown) =>
-  call(kube.server, { authorization: `Bearer ${kube.token}` }, method, path, body)
+const vaultCall = (method: string, path: string, body?: unknown) => worldVaultCall(vault, method, path, body)
+const kubeCall = (method: string, path: string, body?: unknown) => worldKubeCall(kube, method, path, body)
 
-async function tokenCount(): Promise<number> {
-  const listed = await vaultCall('GET', 'auth/token/accessors?list=true')
-  return (listed.body?.data?.keys as string[] | undefined)?.length ?? 0
-}
+const tokenCount = () => countTokens(vault)
 
 beforeAll(async () => {
-  kube = await startKubeDev({ log: () => {} })
-  vault = await startVaultDev({ rootToken: 'root' })
-  await kube.createNamespace(NAMESPACE)
-  await kube.createServiceAccount(NAMESPACE, 'web')
-  await vaultCall('PUT', 'sys/policies/acl/controller', { policy: CONTROLLER_POLICY })
-  await vaultCall('POST', 'auth/token/roles/pod-tokens', { orphan: true, allowed_policies: ['web'] })
-  const controllerToken = await vaultCall('POST', 'auth/token/create-orphan', { policies: ['controller'] })
-  const workDir = mkdtempSync(join(tmpdir(), 'legacy-test-'))
-  tokenFile = join(workDir, 'vault-token')
-  writeFileSync(tokenFile, controllerToken.body?.auth.client_token)
-  allowListFile = join(workDir, 'allow-list.yaml')
-  writeFileSync(allowListFile, ALLOW_LIST)
+  world = await startControllerWorld({
+    serviceAccounts: { [NAMESPACE]: ['web'] },
+    tokenRoles: { 'pod-tokens': { orphan: true, allowed_policies: ['web'] } },
+    allowList: ALLOW_LIST,
+    tempPrefix: 'legacy-test-',
+  })
+  ;({ kube, vault } = world)
 })
 
 afterAll(async () => {
-  await kube?.close()
-  await vault?.close()
+  await world?.close()
 })
 
-interface Harness {
-  app: FastifyInstance
-  logs: string[]
-  audit: Array<Json>
+interface Harness extends ControllerApp {
   metrics: ReturnType<typeof createMetrics>
-  /** As server.ts does: the app (its pushes in flight), then the clients. */
-  close(): Promise<void>
 }
 const apps: Harness[] = []
 const listeners: Server[] = []
@@ -112,48 +77,20 @@ afterEach(async () => {
 })
 
 async function startController(settings: Record<string, string> = {}): Promise<Harness> {
-  const config = loadConfig({
-    VAULT_ADDR: vault.addr,
-    VAULT_TOKEN_FILE: tokenFile,
-    VAULT_TOKEN_ROLE: 'pod-tokens',
-    ALLOW_LIST_FILE: allowListFile,
-    CONTROLLER_ID: 'legacy-test',
-    LOG_LEVEL: 'debug',
-    LEGACY_PROTOCOL: 'enabled',
-    LEGACY_CALLBACK_PORT: String(CALLBACK_PORT),
-    LEGACY_CALLBACK_TIMEOUT: '2s',
-    ...settings,
-  })
-  const created = createDeps(config, { kubeConfig: kubeConfigFor(kube.server, kube.token) })
-  const logs: string[] = []
-  const audit: Array<Json> = []
   const metrics = createMetrics()
-  const app = await buildApp(
+  const started = await startControllerApp(
+    world,
     {
-      ...created.deps,
-      metrics,
-      audit: createAuditLog({
-        write: (line) => {
-          logs.push(line)
-          audit.push(JSON.parse(line))
-        },
-        controllerId: config.controllerId,
-      }),
-      healthCheckIntervalMs: 50,
+      CONTROLLER_ID: 'legacy-test',
+      LOG_LEVEL: 'debug',
+      LEGACY_PROTOCOL: 'enabled',
+      LEGACY_CALLBACK_PORT: String(CALLBACK_PORT),
+      LEGACY_CALLBACK_TIMEOUT: '2s',
+      ...settings,
     },
-    config,
-    { logStream: { write: (line) => logs.push(line) } },
+    { metrics, healthCheckIntervalMs: 50 },
   )
-  const harness = {
-    app,
-    logs,
-    audit,
-    metrics,
-    close: async () => {
-      await app.close()
-      await created.close()
-    },
-  }
+  const harness = { ...started, metrics }
   apps.push(harness)
   return harness
 }
@@ -165,30 +102,17 @@ interface PodOptions {
 }
 
 async function createPod(options: PodOptions = {}) {
-  const name = `web-${randomUUID().slice(0, 8)}`
   const ip = `127.${SECOND_OCTET}.0.${nextAddress++}`
-  const created = await kubeCall('POST', `/api/v1/namespaces/${NAMESPACE}/pods`, {
-    metadata: { name, annotations: options.annotations ?? { 'vaultproject.io/policies': 'web' } },
-    spec: {
-      serviceAccountName: 'web',
-      nodeName: 'node-1',
-      ...(options.hostNetwork === true ? { hostNetwork: true } : {}),
-      initContainers: [{ name: 'vault-init', image: 'vault-init:original' }],
-      containers: [{ name: 'app', image: 'app:test' }],
-    },
+  const pod = await createWorldPod(kube, {
+    namespace: NAMESPACE,
+    serviceAccount: 'web',
+    annotations: options.annotations ?? { 'vaultproject.io/policies': 'web' },
+    podIP: ip,
+    initImage: 'vault-init:original',
+    ...(options.hostNetwork === undefined ? {} : { hostNetwork: options.hostNetwork }),
+    ...(options.initContainers === undefined ? {} : { initContainers: options.initContainers }),
   })
-  expect(created.status).toBe(201)
-  const response = await fetch(`${kube.server}/__testkit/kubelet/${NAMESPACE}/${name}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      podIP: ip,
-      hostIP: '10.0.0.1',
-      initContainers: options.initContainers ?? 'running',
-    }),
-  })
-  expect(response.status).toBeLessThan(300)
-  return { namespace: NAMESPACE, name, ip, uid: created.body?.metadata.uid as string }
+  return { namespace: NAMESPACE, name: pod.name, ip, uid: pod.uid }
 }
 
 async function readPod(pod: { namespace: string; name: string }) {

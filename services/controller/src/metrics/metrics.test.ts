@@ -3,129 +3,64 @@
  * (response-body delivery, so no callback listener is needed): after one issued and one denied
  * request, the counters and histograms say so, with bounded labels and no token anywhere.
  */
-import { randomUUID } from 'node:crypto'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { type KubeDev, startKubeDev, startVaultDev, type VaultDev } from '@vault-controller/testkit'
+import type { KubeDev, VaultDev } from '@vault-controller/testkit'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp } from '../app.ts'
-import { createAuditLog } from '../audit/audit-log.ts'
-import { loadConfig } from '../config.ts'
-import { createDeps } from '../create-deps.ts'
-import { kubeConfigFor } from '../kube/kube-client.ts'
+import {
+  type ControllerApp,
+  type ControllerWorld,
+  createPod as createWorldPod,
+  podToken,
+  requestToken as requestWorldToken,
+  startControllerApp,
+  startControllerWorld,
+} from '../test-support/controller-world.ts'
+import { vaultCall } from '../test-support/dev-api.ts'
 import { vaultOperationOf } from '../vault/vault-transport.ts'
 import { createMetrics } from './metrics.ts'
 
-// biome-ignore lint/suspicious/noExplicitAny: JSON from kube-dev and vault-dev, read field by field
-type Json = any
-
+let world: ControllerWorld
 let kube: KubeDev
 let vault: VaultDev
+let controller: ControllerApp
 let app: FastifyInstance
 let controllerToken: string
 
-async function call(base: string, method: string, path: string, token: string, body?: unknown) {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'x-vault-token': token, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  const text = await response.text()
-  return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as Json }
-}
-
 async function createPod(annotations: Record<string, string>) {
-  const name = `web-${randomUUID().slice(0, 8)}`
-  const created = await call(kube.server, 'POST', '/api/v1/namespaces/payments/pods', kube.token, {
-    metadata: { name, annotations },
-    spec: {
-      serviceAccountName: 'web',
-      nodeName: 'node-1',
-      initContainers: [{ name: 'vault-init', image: 'vault-init:test' }],
-      containers: [{ name: 'app', image: 'app:test' }],
-    },
-  })
-  await fetch(`${kube.server}/__testkit/kubelet/payments/${name}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ hostIP: '10.0.0.1', podIP: '127.0.0.1', initContainers: 'running' }),
-  })
-  const uid = created.body.metadata.uid as string
-  const token = await call(
-    kube.server,
-    'POST',
-    '/api/v1/namespaces/payments/serviceaccounts/web/token',
-    kube.token,
-    {
-      apiVersion: 'authentication.k8s.io/v1',
-      kind: 'TokenRequest',
-      spec: {
-        audiences: ['vault-controller'],
-        expirationSeconds: 600,
-        boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name, uid },
-      },
-    },
-  )
-  return { name, jwt: token.body.status.token as string }
+  const pod = await createWorldPod(kube, { namespace: 'payments', serviceAccount: 'web', annotations })
+  return { name: pod.name, jwt: await podToken(kube, pod) }
 }
 
 function requestToken(pod: { name: string; jwt: string }) {
-  return app.inject({
-    method: 'POST',
-    url: '/v1/token',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${pod.jwt}` },
-    payload: { namespace: 'payments', name: pod.name, callback: { port: 9443, certSha256: 'a'.repeat(64) } },
+  return requestWorldToken(app, { namespace: 'payments', name: pod.name }, pod.jwt, {
+    port: 9443,
+    certSha256: 'a'.repeat(64),
   })
 }
 
 beforeAll(async () => {
-  kube = await startKubeDev({ log: () => {} })
-  vault = await startVaultDev({ rootToken: 'root' })
-  await kube.createNamespace('payments')
-  await kube.createServiceAccount('payments', 'web')
-  const root = vault.rootToken
-  await call(vault.addr, 'PUT', '/v1/sys/policies/acl/controller', root, {
-    policy: `path "auth/token/create/pod-tokens" { capabilities = ["update", "sudo"] }
+  world = await startControllerWorld({
+    serviceAccounts: { payments: ['web'] },
+    controllerPolicy: `path "auth/token/create/pod-tokens" { capabilities = ["update", "sudo"] }
 path "auth/token/revoke-accessor" { capabilities = ["update"] }`,
+    tokenRoles: { 'pod-tokens': { orphan: true, allowed_policies: ['web'] } },
+    allowList:
+      'rules:\n  - name: web\n    namespaces: [payments]\n    serviceAccounts: [web]\n    policies: [web]\n    ttl: { default: 1h, max: 2h }\n',
+    tempPrefix: 'metrics-test-',
   })
-  await call(vault.addr, 'POST', '/v1/auth/token/roles/pod-tokens', root, {
-    orphan: true,
-    allowed_policies: ['web'],
-  })
-  const created = await call(vault.addr, 'POST', '/v1/auth/token/create-orphan', root, {
-    policies: ['controller'],
-  })
-  controllerToken = created.body.auth.client_token
-  const dir = mkdtempSync(join(tmpdir(), 'metrics-test-'))
-  writeFileSync(join(dir, 'token'), controllerToken)
-  writeFileSync(
-    join(dir, 'allow-list.yaml'),
-    'rules:\n  - name: web\n    namespaces: [payments]\n    serviceAccounts: [web]\n    policies: [web]\n    ttl: { default: 1h, max: 2h }\n',
-  )
-  const config = loadConfig({
-    VAULT_ADDR: vault.addr,
-    VAULT_TOKEN_FILE: join(dir, 'token'),
-    VAULT_TOKEN_ROLE: 'pod-tokens',
-    ALLOW_LIST_FILE: join(dir, 'allow-list.yaml'),
-    CONTROLLER_ID: 'metrics-test',
-    LOG_LEVEL: 'silent',
-    DELIVERY_MODE: 'response-body',
-  })
+  ;({ kube, vault, controllerToken } = world)
   const metrics = createMetrics()
-  const deps = createDeps(config, { kubeConfig: kubeConfigFor(kube.server, kube.token), metrics })
-  app = await buildApp(
-    { ...deps.deps, metrics, audit: createAuditLog({ write: () => {}, controllerId: 'metrics-test' }) },
-    config,
+  controller = await startControllerApp(
+    world,
+    { CONTROLLER_ID: 'metrics-test', LOG_LEVEL: 'silent', DELIVERY_MODE: 'response-body' },
+    { metrics, clientMetrics: metrics },
   )
-  app.addHook('onClose', () => deps.close())
+  app = controller.app
 })
 
 afterAll(async () => {
-  await app?.close()
-  await kube?.close()
-  await vault?.close()
+  await controller?.close()
+  await world?.close()
 })
 
 /** The value of one sample line of the exposition, or undefined. */
@@ -239,12 +174,12 @@ describe('GET /metrics', () => {
   })
 
   it('stays up while Vault is sealed (scraping must not depend on Vault)', async () => {
-    await call(vault.addr, 'PUT', '/v1/sys/seal', vault.rootToken)
+    await vaultCall(vault, 'PUT', 'sys/seal')
     try {
       const response = await app.inject({ url: '/metrics' })
       expect(response.statusCode).toBe(200)
     } finally {
-      await call(vault.addr, 'PUT', '/v1/sys/unseal', vault.rootToken, { key: vault.unsealKey })
+      await vaultCall(vault, 'PUT', 'sys/unseal', { key: vault.unsealKey })
     }
   })
 })

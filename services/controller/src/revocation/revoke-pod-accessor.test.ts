@@ -1,21 +1,14 @@
 import { startVaultDev, type VaultDev } from '@vault-controller/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Secret } from '../secret.ts'
+import { vaultCall } from '../test-support/dev-api.ts'
 import { createVaultClient, type VaultClient } from '../vault/vault-client.ts'
 import { revokePodAccessor } from './revoke-pod-accessor.ts'
 
 let vault: VaultDev
 let client: VaultClient
 
-async function root(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${vault.addr}/v1/${path}`, {
-    method,
-    headers: { 'x-vault-token': vault.rootToken },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  const text = await response.text()
-  return { status: response.status, body: text === '' ? undefined : JSON.parse(text) }
-}
+const root = (method: string, path: string, body?: unknown) => vaultCall(vault, method, path, body)
 
 const POD = { namespace: 'shop', uid: '5e1f0c2a-0000-4000-8000-000000000001' }
 

@@ -2,21 +2,14 @@ import { startVaultDev, type VaultDev } from '@vault-controller/testkit'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { BrokerError } from '../errors.ts'
 import { Secret } from '../secret.ts'
+import { vaultCall } from '../test-support/dev-api.ts'
 import { createVaultClient, type VaultClient } from './vault-client.ts'
 
 let vault: VaultDev
 let limitedToken: string
 const clients: VaultClient[] = []
 
-async function root(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${vault.addr}/v1/${path}`, {
-    method,
-    headers: { 'x-vault-token': vault.rootToken },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  const text = await response.text()
-  return { status: response.status, body: text === '' ? undefined : JSON.parse(text) }
-}
+const root = (method: string, path: string, body?: unknown) => vaultCall(vault, method, path, body)
 
 beforeAll(async () => {
   vault = await startVaultDev({ rootToken: 'root' })

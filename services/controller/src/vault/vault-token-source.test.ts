@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { BrokerError } from '../errors.ts'
 import { Secret } from '../secret.ts'
 import { setupVault } from '../setup/setup-vault.ts'
+import { vaultCall } from '../test-support/dev-api.ts'
 import { createVaultClient, type VaultClient } from './vault-client.ts'
 import type { VaultAuthSettings } from './vault-login.ts'
 import { type Timers, VaultTokenSource } from './vault-token-source.ts'
@@ -71,15 +72,7 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-async function root(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${vault.addr}/v1/${path}`, {
-    method,
-    headers: { 'x-vault-token': vault.rootToken },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  const text = await response.text()
-  return { status: response.status, body: text === '' ? undefined : JSON.parse(text) }
-}
+const root = (method: string, path: string, body?: unknown) => vaultCall(vault, method, path, body)
 
 /** What the kubelet writes into the pod: a fresh service-account token. */
 async function writeServiceAccountToken(path: string, serviceAccount = SERVICE_ACCOUNT): Promise<string> {

@@ -25,6 +25,46 @@ import { Secret } from '../secret.ts'
 /** Longer bearer values are refused unread (a projected token is about 1 KiB). */
 const MAX_BEARER_LENGTH = 16_384
 
+/** The longest `Retry-After` of a refusal for too many requests in progress. */
+const MAX_RETRY_AFTER_SECONDS = 60
+
+/**
+ * Retry slots for requests refused because too many are in progress: the n-th refused request is
+ * told to come back when, at the replica's recent completion rate, its turn should come.
+ */
+export class RetryPacer {
+  #ratePerSecond: number
+  #windowStart = 0
+  #completions = 0
+  #nextSlotMs = 0
+
+  /** `initialRatePerSecond`: the pace assumed until completions have been measured. */
+  constructor(initialRatePerSecond: number) {
+    this.#ratePerSecond = Math.max(1, Math.min(initialRatePerSecond, 1000))
+  }
+
+  completed(nowMs: number): void {
+    this.#roll(nowMs)
+    this.#completions++
+  }
+
+  retryAfterSeconds(nowMs: number): number {
+    this.#roll(nowMs)
+    const slot = Math.min(Math.max(nowMs + 1000, this.#nextSlotMs), nowMs + MAX_RETRY_AFTER_SECONDS * 1000)
+    this.#nextSlotMs = slot + 1000 / this.#ratePerSecond
+    return Math.min(MAX_RETRY_AFTER_SECONDS, Math.ceil((slot - nowMs) / 1000))
+  }
+
+  /** Once a second, the completions counted become the rate (unless there were none). */
+  #roll(nowMs: number): void {
+    const elapsed = nowMs - this.#windowStart
+    if (elapsed < 1000) return
+    if (this.#completions > 0 && elapsed < 5000) this.#ratePerSecond = (this.#completions * 1000) / elapsed
+    this.#windowStart = nowMs
+    this.#completions = 0
+  }
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set once the bearer token is verified (before body validation). */
@@ -74,6 +114,10 @@ export function rateLimitKey(request: FastifyRequest): string {
 export function tokenRoute(options: TokenRouteOptions) {
   const maxConcurrent = options.maxConcurrentIssuances ?? Number.POSITIVE_INFINITY
   let inProgress = 0
+  // vault-init retries exactly after `Retry-After`: give each refused request its own slot at the
+  // rate this replica has been completing requests, so a burst of thousands comes back spread
+  // out, at about the pace it can be served, instead of all at once every second.
+  const pacer = new RetryPacer(Number.isFinite(maxConcurrent) ? maxConcurrent : 100)
   return async (app: FastifyInstance): Promise<void> => {
     app.decorateRequest('podIdentity', undefined)
     app.decorateRequest('deadline', undefined)
@@ -120,7 +164,7 @@ export function tokenRoute(options: TokenRouteOptions) {
             throw new BrokerError(
               'VC_RATE_LIMITED',
               'this replica has too many token requests in progress; ask again shortly',
-              { retryAfterSeconds: 1 },
+              { retryAfterSeconds: pacer.retryAfterSeconds(Date.now()) },
             )
           }
           inProgress++
@@ -129,6 +173,7 @@ export function tokenRoute(options: TokenRouteOptions) {
             if (released) return
             released = true
             inProgress--
+            pacer.completed(Date.now())
           }
           reply.raw.once('finish', release)
           reply.raw.once('close', release)

@@ -246,8 +246,8 @@ describe.each(Object.entries(MATRIX))('helm template: %s', (_name, values) => {
       capabilities: { drop: ['ALL'] },
       seccompProfile: { type: 'RuntimeDefault' },
     })
-    expect(container.resources.requests).toEqual({ cpu: '50m', memory: '96Mi' })
-    expect(container.resources.limits).toEqual({ cpu: '1', memory: '256Mi' })
+    expect(container.resources.requests).toEqual({ cpu: '100m', memory: '256Mi' })
+    expect(container.resources.limits).toEqual({ cpu: '2', memory: '768Mi' })
     for (const probe of ['startupProbe', 'livenessProbe'])
       expect(container[probe].httpGet.path).toBe('/livez')
     expect(container.readinessProbe.httpGet.path).toBe('/readyz')

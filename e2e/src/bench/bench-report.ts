@@ -213,12 +213,16 @@ export function formatReport(report: BenchReport): string {
     ['issued / failed', (r) => `${r.issued} / ${r.failures}`],
   ]
   const width = 26
-  const column = 24
+  const cells = rows.map(([, cell]) => modes.map((mode) => cell(report[mode] as ModeReport)))
+  // Each column as wide as its widest cell, plus a gap, so long figures never run together.
+  const columns = modes.map(
+    (mode, index) => Math.max(mode.length, ...cells.map((row) => row[index]?.length ?? 0)) + 3,
+  )
   const lines = [
-    `${''.padEnd(width)}${modes.map((mode) => mode.padEnd(column)).join('')}`,
+    `${''.padEnd(width)}${modes.map((mode, index) => mode.padEnd(columns[index] ?? 0)).join('')}`,
     ...rows.map(
-      ([label, cell]) =>
-        `${label.padEnd(width)}${modes.map((mode) => cell(report[mode] as ModeReport).padEnd(column)).join('')}`,
+      ([label], rowIndex) =>
+        `${label.padEnd(width)}${(cells[rowIndex] ?? []).map((text, index) => text.padEnd(columns[index] ?? 0)).join('')}`,
     ),
   ]
   const { burst, settings, machine } = report

@@ -1,22 +1,10 @@
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { artifacts } from './paths.ts'
+import { runNodeScript } from './processes.ts'
 
 /** Runs the built demo (what the README's demo command runs) and returns what it printed. */
-async function runDemo(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const script = fileURLToPath(new URL('../dist/demo.js', import.meta.url))
-  const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString()
-  })
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString()
-  })
-  const [code] = (await once(child, 'exit')) as [number | null]
-  return { code, stdout, stderr }
+function runDemo() {
+  return runNodeScript(artifacts.demo, [], 55_000)
 }
 
 describe('the demo', () => {

@@ -14,4 +14,7 @@ export const artifacts = {
   controller: `${repoRoot}services/controller/dist/server.js`,
   /** The single-file bundle that ships in the init container image. */
   vaultInit: `${repoRoot}packages/vault-init/dist/vault-init.mjs`,
+  /** The README's demo and the benchmark, as `pnpm demo` / `pnpm bench` run them. */
+  demo: `${repoRoot}e2e/dist/demo.js`,
+  bench: `${repoRoot}e2e/dist/bench/bench.js`,
 } as const

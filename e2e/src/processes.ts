@@ -99,3 +99,30 @@ export async function startNodeProcess<Info>(
     throw error
   }
 }
+
+export interface FinishedRun {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs a built script to its exit (killed after `timeoutMs`) and returns what it printed. */
+export async function runNodeScript(
+  script: string,
+  args: readonly string[],
+  timeoutMs: number,
+): Promise<FinishedRun> {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString()
+  })
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString()
+  })
+  const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  const [code] = (await once(child, 'exit')) as [number | null]
+  clearTimeout(killer)
+  return { code, stdout, stderr }
+}

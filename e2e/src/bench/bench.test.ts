@@ -4,34 +4,18 @@
  * writes the JSON report with the fields docs/performance.md promises, and its burst is clean —
  * no failures and exactly one live token per pod. Small numbers: well under a minute.
  */
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
+import { artifacts } from '../paths.ts'
+import { runNodeScript } from '../processes.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'vault-controller-bench-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-async function runQuickBench(out: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const script = fileURLToPath(new URL('../../dist/bench/bench.js', import.meta.url))
-  const child = spawn(process.execPath, [script, '--quick', '--out', out], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString()
-  })
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString()
-  })
-  const killer = setTimeout(() => child.kill('SIGKILL'), 55_000)
-  const [code] = (await once(child, 'exit')) as [number | null]
-  clearTimeout(killer)
-  return { code, stdout, stderr }
+function runQuickBench(out: string) {
+  return runNodeScript(artifacts.bench, ['--quick', '--out', out], 55_000)
 }
 
 const MODE_FIELDS = [
